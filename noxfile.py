@@ -1,0 +1,93 @@
+"""Every developer task is a nox session. ``python3 dev.py test`` runs ``nox -s ci``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists())
+SOURCES = [str(p / "src") for p in PACKAGES]
+TESTS = [str(p / "tests") for p in PACKAGES if (p / "tests").exists()]
+
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["ci"]
+nox.options.reuse_venv = "yes"
+
+
+def sync(session: nox.Session) -> None:
+    """Install the whole workspace, as locked, into the session's environment."""
+    session.run_install(
+        "uv", "sync", "--frozen", "--all-packages", "--group", "dev", "--inexact", "--quiet",
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        external=True,
+    )
+
+
+def run_tests(session: nox.Session) -> None:
+    args = session.posargs or ["-q", "-p", "no:cacheprovider", *TESTS]
+    session.run("pytest", *args, env={"PYTHONHASHSEED": "0"})
+
+
+def run_lint(session: nox.Session) -> None:
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+def run_typecheck(session: nox.Session) -> None:
+    session.run("mypy", *SOURCES, *TESTS, "noxfile.py", "dev.py")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite (pass pytest arguments after --)."""
+    sync(session)
+    run_tests(session)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    sync(session)
+    run_lint(session)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over every package, its tests, and this file."""
+    sync(session)
+    run_typecheck(session)
+
+
+@nox.session
+def ci(session: nox.Session) -> None:
+    """Everything CI runs: lint, type checks, then the whole test suite."""
+    sync(session)
+    run_lint(session)
+    run_typecheck(session)
+    run_tests(session)
+
+
+@nox.session
+def fmt(session: nox.Session) -> None:
+    """Apply ruff's formatting and safe fixes."""
+    sync(session)
+    session.run("ruff", "format", ".")
+    session.run("ruff", "check", "--fix", ".")
+
+
+@nox.session(name="bench-cron")
+def bench_cron(session: nox.Session) -> None:
+    """next_after per second, clockwork against croniter used directly; writes .bench/cron.json."""
+    sync(session)
+    session.run("python", "benchmarks/cron_bench.py", *session.posargs, env={"PYTHONHASHSEED": "0"})
+
+
+@nox.session(name="golden", venv_backend="none")
+def golden(session: nox.Session) -> None:
+    """Regenerate the cron-parser / croner golden vectors (needs node and npm)."""
+    target = ROOT / "packages" / "clockwork-core" / "tests" / "golden"
+    session.run("npm", "ci", "--silent", external=True, env={"npm_config_prefix": os.fspath(target)}, )
+    session.run("node", str(target / "generate.mjs"), external=True)

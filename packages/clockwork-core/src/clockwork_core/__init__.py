@@ -1,0 +1,68 @@
+"""Clockwork's core: the model, cron semantics, the planner and the plugin interfaces."""
+
+from clockwork_core.cron import CronExpression
+from clockwork_core.errors import (
+    ClockworkError,
+    Conflict,
+    InvalidExpression,
+    InvalidValue,
+    LaunchError,
+    PermanentLaunchError,
+    RunNotFound,
+    ScheduleExists,
+    ScheduleNotFound,
+    TransientLaunchError,
+    UnknownPlugin,
+    UnknownTimeZone,
+)
+from clockwork_core.launcher import Launched, Launcher, LaunchRequest, Observation, Phase
+from clockwork_core.model import (
+    Concurrency,
+    MissedFires,
+    Pending,
+    Policies,
+    RetryPolicy,
+    Run,
+    RunStatus,
+    Schedule,
+    ScheduleRecord,
+    Target,
+    Trigger,
+    fire_key,
+)
+from clockwork_core.store import Store, shard_of
+
+__all__ = [
+    "ClockworkError",
+    "Concurrency",
+    "Conflict",
+    "CronExpression",
+    "InvalidExpression",
+    "InvalidValue",
+    "LaunchError",
+    "LaunchRequest",
+    "Launched",
+    "Launcher",
+    "MissedFires",
+    "Observation",
+    "Pending",
+    "PermanentLaunchError",
+    "Phase",
+    "Policies",
+    "RetryPolicy",
+    "Run",
+    "RunNotFound",
+    "RunStatus",
+    "Schedule",
+    "ScheduleExists",
+    "ScheduleNotFound",
+    "ScheduleRecord",
+    "Store",
+    "Target",
+    "TransientLaunchError",
+    "Trigger",
+    "UnknownPlugin",
+    "UnknownTimeZone",
+    "fire_key",
+    "shard_of",
+]

@@ -1,0 +1,200 @@
+"""The Store protocol: everything workers share.
+
+Workers share nothing but a store. Every method's docstring is its contract; the
+conformance kit in :mod:`clockwork_core.testing` checks each clause, and every store
+plugin runs that kit. :mod:`clockwork_core.stores.memory` is the readable reference.
+
+Times are aware UTC datetimes. A store keeps them to the millisecond (the DynamoDB layout
+stores epoch milliseconds), so callers pass millisecond-aligned values or accept that
+they come back truncated to the millisecond.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from clockwork_core.model import Pending, Run, RunStatus, Schedule, ScheduleRecord
+
+#: How many shards the due index is divided into, by default. Workers divide shards
+#: between them with shard leases; claims stay compare-and-set either way.
+DEFAULT_SHARDS = 16
+
+
+def shard_of(schedule_id: str, shards: int) -> int:
+    """The shard a schedule belongs to: a stable hash of its id, in ``range(shards)``."""
+    digest = hashlib.blake2b(schedule_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shards
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where schedules, their firing state and their runs live."""
+
+    #: The number of shards of the due index (``shard_of(id, shards)``).
+    shards: int
+
+    # --- schedules --------------------------------------------------------------------
+
+    def create(self, schedule: Schedule, *, due_at: datetime | None, now: datetime) -> ScheduleRecord:
+        """Add a new schedule with version 1, no cursor, no lease, no pending fire.
+
+        ``due_at`` is when it first needs attention (the planner's
+        :func:`~clockwork_core.planner.first_due`), or None. ``now`` becomes ``updated_at``.
+        Raises :class:`~clockwork_core.errors.ScheduleExists` if the id is taken; nothing
+        is written then.
+        """
+        ...
+
+    def replace(
+        self,
+        schedule: Schedule,
+        *,
+        due_at: datetime | None,
+        now: datetime,
+        expected_version: int | None = None,
+        cursor: datetime | None = None,
+    ) -> ScheduleRecord:
+        """Replace the definition of an existing schedule; its version grows by one.
+
+        ``due_at`` replaces the stored one, except while a lease is held: then the lease
+        (owner, ``due_at``, pending) is kept so the claiming worker can complete, and the
+        new definition takes effect from that completion. ``cursor``, when given, moves
+        the cursor (a resumed schedule's policy starts from it); otherwise it is kept.
+        Runs are kept. With ``expected_version``, raises
+        :class:`~clockwork_core.errors.Conflict` unless the stored version matches.
+        Raises :class:`~clockwork_core.errors.ScheduleNotFound` if there is no such schedule.
+        """
+        ...
+
+    def delete(self, schedule_id: str) -> bool:
+        """Remove the schedule and all its runs. Returns False if there was nothing to delete.
+
+        Deleting is idempotent. A worker holding a lease on a deleted schedule finds its
+        completion fails with :class:`~clockwork_core.errors.Conflict`.
+        """
+        ...
+
+    def get(self, schedule_id: str) -> ScheduleRecord:
+        """The schedule as stored now (strongly consistent).
+
+        Raises :class:`~clockwork_core.errors.ScheduleNotFound`.
+        """
+        ...
+
+    def list(self) -> Iterator[ScheduleRecord]:
+        """Every schedule, ordered by id. Pages through the whole store: none is dropped."""
+        ...
+
+    # --- firing -----------------------------------------------------------------------
+
+    def due(
+        self, until: datetime, *, shards: Collection[int] | None = None, limit: int = 1000
+    ) -> Sequence[ScheduleRecord]:
+        """Schedules whose ``due_at`` is at or before ``until``, earliest first.
+
+        Only schedules in the given shards (all shards when None), at most ``limit``.
+        Records with ``due_at`` None never appear. The answer may be stale (an
+        eventually-consistent index): a stale record only makes its claim fail.
+        """
+        ...
+
+    def claim(
+        self, record: ScheduleRecord, *, owner: str, lease_until: datetime, pending: Pending | None, now: datetime
+    ) -> ScheduleRecord:
+        """Take the schedule for one fire: one atomic compare-and-set.
+
+        Succeeds only if the stored ``version`` and ``due_at`` still equal ``record``'s.
+        Then sets ``lease_owner = owner``, ``due_at = lease_until``, ``pending``, and
+        version + 1, and returns the new record. Otherwise raises
+        :class:`~clockwork_core.errors.Conflict` and writes nothing. Of any number of
+        concurrent claims on one record, exactly one succeeds.
+
+        A record whose lease has expired (its ``due_at`` has passed) is claimed the same
+        way: the new owner replaces the old one.
+        """
+        ...
+
+    def complete(
+        self,
+        claimed: ScheduleRecord,
+        *,
+        due_at: datetime | None,
+        cursor: datetime | None,
+        pending: Pending | None = None,
+        manual: Sequence[datetime] | None = None,
+        now: datetime,
+    ) -> ScheduleRecord:
+        """Finish a claim: clear the lease and set the next ``due_at``, ``cursor`` and ``pending``.
+
+        ``claimed`` is the record :meth:`claim` returned. Succeeds only if the stored
+        ``lease_owner`` and ``version`` still equal ``claimed``'s; otherwise raises
+        :class:`~clockwork_core.errors.Conflict` (the lease was lost, or the schedule was
+        deleted). ``pending`` is normally None; a fire waiting for a retry keeps it set.
+        ``manual``, when given, replaces the queue of manual triggers. If the definition
+        was replaced during the lease (:meth:`replace`), completion keeps the new definition
+        and its stored version, and still clears the lease.
+        """
+        ...
+
+    def trigger(self, schedule_id: str, *, instant: datetime, now: datetime) -> ScheduleRecord:
+        """Queue a manual fire at ``instant``: append to ``manual`` and make the schedule due.
+
+        ``due_at`` becomes ``min(due_at, instant)`` (or ``instant`` when None), unless a lease is
+        held, in which case the lease stands and the fire happens after it. The cursor does not
+        move: a manual fire does not move the schedule. Raises ScheduleNotFound.
+        """
+        ...
+
+    # --- runs -------------------------------------------------------------------------
+
+    def put_run(self, run: Run) -> None:
+        """Insert or overwrite the run with the same (schedule id, run id). Last write wins."""
+        ...
+
+    def get_run(self, schedule_id: str, run_id: str) -> Run:
+        """Raises :class:`~clockwork_core.errors.RunNotFound`."""
+        ...
+
+    def runs(self, schedule_id: str, *, limit: int = 100) -> Sequence[Run]:
+        """The schedule's runs, newest instant first, at most ``limit``.
+
+        Returns an empty sequence for a schedule without runs (or that does not exist).
+        """
+        ...
+
+    def active_runs(self, *, shards: Collection[int] | None = None, limit: int = 1000) -> Sequence[Run]:
+        """Runs whose status is LAUNCHED or RUNNING (across schedules), oldest update first.
+
+        Only runs of schedules in the given shards (all when None), at most ``limit``.
+        A tracker polls the launcher for these until they stop.
+        """
+        ...
+
+    # --- leases (shard ownership) -----------------------------------------------------
+
+    def acquire_lease(self, name: str, *, owner: str, until: datetime, now: datetime) -> bool:
+        """Take or renew the named lease (``shard-3``) until ``until``.
+
+        Succeeds (True) if nobody holds it, ``owner`` already holds it, or its holder's
+        lease ended at or before ``now``. Atomic: of concurrent acquirers at most one holds
+        the lease at any time.
+        """
+        ...
+
+    def release_lease(self, name: str, *, owner: str) -> None:
+        """Give the lease up if ``owner`` holds it; otherwise do nothing."""
+        ...
+
+    def lease_holders(self, *, now: datetime) -> dict[str, str]:
+        """Every lease still held at ``now``: name -> owner."""
+        ...
+
+    def close(self) -> None:
+        """Release connections. The store is not used afterwards."""
+        ...
+
+
+ACTIVE_STATUSES = frozenset(status for status in RunStatus if status.is_active)
