@@ -43,6 +43,13 @@ def time_from_text(value: str | None, field: str = "time") -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+def _required_time(value: str, field: str) -> datetime:
+    parsed = time_from_text(value, field)
+    if parsed is None:
+        raise InvalidValue(field, "is required")
+    return parsed
+
+
 def _seconds(value: timedelta | None) -> float | None:
     return None if value is None else value.total_seconds()
 
@@ -137,7 +144,7 @@ def pending_from_data(data: Mapping[str, Any] | None) -> Pending | None:
     if data is None:
         return None
     return Pending(
-        instant=time_from_text(data["instant"], "pending.instant"),  # type: ignore[arg-type]
+        instant=_required_time(data["instant"], "pending.instant"),
         attempt=data["attempt"],
         trigger=Trigger(data.get("trigger", "schedule")),
     )
@@ -164,7 +171,7 @@ def record_from_data(data: Mapping[str, Any]) -> ScheduleRecord:
         cursor=time_from_text(data.get("cursor"), "cursor"),
         lease_owner=data.get("lease_owner"),
         pending=pending_from_data(data.get("pending")),
-        manual=tuple(time_from_text(t, "manual") for t in data.get("manual") or ()),
+        manual=tuple(_required_time(t, "manual") for t in data.get("manual") or ()),
         updated_at=time_from_text(data.get("updated_at"), "updated_at"),
     )
 
@@ -193,7 +200,7 @@ def run_to_data(run: Run) -> Data:
 def run_from_data(data: Mapping[str, Any]) -> Run:
     return Run(
         schedule_id=data["schedule_id"],
-        instant=time_from_text(data["instant"], "instant"),  # type: ignore[arg-type]
+        instant=_required_time(data["instant"], "instant"),
         status=RunStatus(data["status"]),
         trigger=Trigger(data.get("trigger", "schedule")),
         launcher=data.get("launcher", ""),

@@ -45,11 +45,15 @@ class LaunchRequest:
         }
 
 
+def _texts(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
 @attrs.frozen
 class Launched:
     """What a launch started: the handles to find it again (task ARNs, a pid)."""
 
-    handles: tuple[str, ...] = attrs.field(converter=tuple)
+    handles: tuple[str, ...] = attrs.field(converter=_texts)
 
 
 class Phase(enum.Enum):

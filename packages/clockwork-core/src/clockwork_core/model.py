@@ -11,10 +11,10 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -109,27 +109,44 @@ def _duration(field: str, *, high: timedelta, optional: bool, allow_zero: bool =
             raise InvalidValue(field, f"{value.total_seconds():g} s must be positive")
         if value > high:
             raise InvalidValue(
-                field, f"{value.total_seconds():g} s is more than the maximum of {high.total_seconds():g} s"
+                field,
+                f"{value.total_seconds():g} s is more than the maximum of {high.total_seconds():g} s",
             )
 
     return check
+
+
+def _times(values: Iterable[datetime]) -> tuple[datetime, ...]:
+    return tuple(values)
+
+
+def _texts(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
 
 
 def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(value or {}))
 
 
-def _enum(kind: type[enum.Enum], field: str) -> Any:
-    def convert(value: Any) -> Any:
-        if isinstance(value, kind):
-            return value
-        try:
-            return kind(value)
-        except ValueError:
-            known = ", ".join(repr(m.value) for m in kind)
-            raise InvalidValue(field, f"{value!r} is not one of {known}") from None
+E = TypeVar("E", bound=enum.Enum)
 
-    return convert
+
+def _enum_value(kind: type[E], field: str, value: object) -> E:
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(repr(m.value) for m in kind)
+        raise InvalidValue(field, f"{value!r} is not one of {known}") from None
+
+
+def _concurrency(value: object) -> Concurrency:
+    return _enum_value(Concurrency, "policies.concurrency", value)
+
+
+def _missed_fires(value: object) -> MissedFires:
+    return _enum_value(MissedFires, "policies.missed_fires", value)
 
 
 # --- policies ---------------------------------------------------------------------------
@@ -162,12 +179,8 @@ class RetryPolicy:
 
 @attrs.frozen
 class Policies:
-    concurrency: Concurrency = attrs.field(
-        default=Concurrency.ALLOW, converter=_enum(Concurrency, "policies.concurrency")
-    )
-    missed_fires: MissedFires = attrs.field(
-        default=MissedFires.LATEST, converter=_enum(MissedFires, "policies.missed_fires")
-    )
+    concurrency: Concurrency = attrs.field(default=Concurrency.ALLOW, converter=_concurrency)
+    missed_fires: MissedFires = attrs.field(default=MissedFires.LATEST, converter=_missed_fires)
     #: A fire that would start later than this after its instant is recorded as MISSED.
     starting_deadline: timedelta | None = attrs.field(
         default=None,
@@ -183,7 +196,8 @@ class Policies:
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     #: A run still going this long after its launch is stopped and recorded TIMED_OUT.
     timeout: timedelta | None = attrs.field(
-        default=None, validator=_duration("policies.timeout", high=timedelta(days=14), optional=True)
+        default=None,
+        validator=_duration("policies.timeout", high=timedelta(days=14), optional=True),
     )
 
 
@@ -292,10 +306,14 @@ class Run:
     trigger: Trigger = Trigger.SCHEDULE
     launcher: str = ""
     attempts: int = 0
-    launched_at: datetime | None = attrs.field(default=None, converter=_utc_or_none, validator=_aware("launched_at"))
-    finished_at: datetime | None = attrs.field(default=None, converter=_utc_or_none, validator=_aware("finished_at"))
+    launched_at: datetime | None = attrs.field(
+        default=None, converter=_utc_or_none, validator=_aware("launched_at")
+    )
+    finished_at: datetime | None = attrs.field(
+        default=None, converter=_utc_or_none, validator=_aware("finished_at")
+    )
     #: What the launcher needs to find the run again: ECS task ARNs, a pid.
-    handles: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    handles: tuple[str, ...] = attrs.field(default=(), converter=_texts)
     #: Exit code per container (ECS) or ``{"process": code}``; None where it is not known.
     exit_codes: Mapping[str, int | None] = attrs.field(factory=dict, converter=_frozen_mapping)
     stop_reason: str | None = None
@@ -303,7 +321,9 @@ class Run:
     #: The tail of the output, where the launcher can see it (the process launcher).
     output: str | None = None
     #: When the record was last written; used to order tracking work.
-    updated_at: datetime | None = attrs.field(default=None, converter=_utc_or_none, validator=_aware("updated_at"))
+    updated_at: datetime | None = attrs.field(
+        default=None, converter=_utc_or_none, validator=_aware("updated_at")
+    )
 
     @property
     def run_id(self) -> str:
@@ -350,10 +370,11 @@ class ScheduleRecord:
     cursor: datetime | None = attrs.field(default=None, converter=_utc_or_none, validator=_aware("cursor"))
     lease_owner: str | None = None
     pending: Pending | None = None
-    manual: tuple[datetime, ...] = attrs.field(default=(), converter=tuple)
-    updated_at: datetime | None = attrs.field(default=None, converter=_utc_or_none, validator=_aware("updated_at"))
+    manual: tuple[datetime, ...] = attrs.field(default=(), converter=_times)
+    updated_at: datetime | None = attrs.field(
+        default=None, converter=_utc_or_none, validator=_aware("updated_at")
+    )
 
     @property
     def id(self) -> str:
         return self.schedule.id
-

@@ -38,11 +38,19 @@ class Store(Protocol):
 
     # --- schedules --------------------------------------------------------------------
 
-    def create(self, schedule: Schedule, *, due_at: datetime | None, now: datetime) -> ScheduleRecord:
-        """Add a new schedule with version 1, no cursor, no lease, no pending fire.
+    def create(
+        self,
+        schedule: Schedule,
+        *,
+        due_at: datetime | None,
+        cursor: datetime | None = None,
+        now: datetime,
+    ) -> ScheduleRecord:
+        """Add a new schedule with version 1, no lease, no pending fire, no manual triggers.
 
-        ``due_at`` is when it first needs attention (the planner's
-        :func:`~clockwork_core.planner.first_due`), or None. ``now`` becomes ``updated_at``.
+        ``due_at`` is when it first needs attention and ``cursor`` the instant after which
+        its fires count (both from the planner's :func:`~clockwork_core.planner.first_due`).
+        ``now`` becomes ``updated_at``.
         Raises :class:`~clockwork_core.errors.ScheduleExists` if the id is taken; nothing
         is written then.
         """
@@ -102,7 +110,13 @@ class Store(Protocol):
         ...
 
     def claim(
-        self, record: ScheduleRecord, *, owner: str, lease_until: datetime, pending: Pending | None, now: datetime
+        self,
+        record: ScheduleRecord,
+        *,
+        owner: str,
+        lease_until: datetime,
+        pending: Pending | None,
+        now: datetime,
     ) -> ScheduleRecord:
         """Take the schedule for one fire: one atomic compare-and-set.
 
