@@ -1,0 +1,234 @@
+"""The worker loop: poll into a timer heap, fire on time, track runs, shut down cleanly.
+
+Step 1 of the firing protocol lives here: every ``poll_interval`` the worker asks the
+store for schedules due within ``lookahead`` (in the shards it holds) and keeps them in
+a timer heap, so that it fires on time rather than on the next poll. ``claim_ahead``
+before a schedule's ``due_at`` a pool thread claims and fires it (:mod:`firing`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+import attrs
+from clockwork_core.errors import ClockworkError, StoreUnavailable
+from clockwork_core.launcher import Launcher
+from clockwork_core.model import ScheduleRecord
+from clockwork_core.store import Store
+
+from clockwork_worker.clock import Clock, SystemClock
+from clockwork_worker.firing import FireContext, fire
+from clockwork_worker.metrics import Metrics
+from clockwork_worker.shards import ShardKeeper
+from clockwork_worker.tracker import Tracker
+
+log = logging.getLogger(__name__)
+
+
+@attrs.frozen
+class WorkerSettings:
+    worker_id: str
+    #: Poll for schedules due this far ahead, so they sit in the timer heap in time.
+    lookahead: timedelta = timedelta(seconds=5)
+    poll_interval: timedelta = timedelta(seconds=1)
+    #: How long a claim holds a schedule; a worker dying mid-fire delays it this much.
+    lease: timedelta = timedelta(seconds=30)
+    #: Claim this long before the launch time, so the launch call starts on time.
+    claim_ahead: timedelta = timedelta(milliseconds=200)
+    track_interval: timedelta = timedelta(seconds=2)
+    shard_lease: timedelta = timedelta(seconds=10)
+    max_parallel_fires: int = 32
+    #: /healthz fails when the loop has not gone round for this long.
+    stall_after: timedelta = timedelta(seconds=30)
+
+
+class Worker:
+    def __init__(
+        self,
+        store: Store,
+        launchers: Mapping[str, Launcher],
+        settings: WorkerSettings,
+        *,
+        clock: Clock | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.store = store
+        self.launchers = dict(launchers)
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.metrics = metrics or Metrics()
+        self.shards = ShardKeeper(store, settings.worker_id, settings.shard_lease)
+        self.tracker = Tracker(store, self.launchers, self.metrics)
+        self._context = FireContext(
+            store=store,
+            launchers=self.launchers,
+            clock=self.clock,
+            metrics=self.metrics,
+            owner=settings.worker_id,
+            lease=settings.lease,
+        )
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._heap: list[tuple[datetime, int, str]] = []
+        self._records: dict[str, ScheduleRecord] = {}
+        self._in_flight: dict[str, Future[None]] = {}
+        self._lock = threading.Lock()
+        self._sequence = itertools.count()
+        self._pool = ThreadPoolExecutor(settings.max_parallel_fires, thread_name_prefix="fire")
+        self.last_loop: datetime | None = None
+        self.store_error: str | None = None
+
+    # --- control ----------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop claiming; :meth:`run` finishes the fires in flight, releases shards and returns."""
+        self._stop.set()
+        self._wake.set()
+
+    def health(self) -> tuple[bool, str]:
+        now = self.clock.now()
+        if self.last_loop is None:
+            return False, "starting"
+        if now - self.last_loop > self.settings.stall_after:
+            return False, f"the loop has stalled for {(now - self.last_loop).total_seconds():.0f} s"
+        if self.store_error:
+            return False, f"store unavailable: {self.store_error}"
+        return (
+            True,
+            f"ok: {len(self.shards.held)} shards, {len(self._heap)} timers, {len(self._in_flight)} fires",
+        )
+
+    # --- the loop ---------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run until :meth:`stop`; then finish fires in flight and release shard leases."""
+        log.info("worker %s started", self.settings.worker_id, extra={"action": "worker_started"})
+        next_poll = next_track = self.clock.now()
+        try:
+            while not self._stop.is_set():
+                now = self.clock.now()
+                self._heartbeat(now)
+                if now >= next_poll:
+                    self._poll(now)
+                    next_poll = now + self.settings.poll_interval
+                if now >= next_track:
+                    self._track(now)
+                    next_track = now + self.settings.track_interval
+                self._dispatch(self.clock.now())
+                wake_at = min(next_poll, next_track, self._next_timer() or next_poll)
+                self._wake.clear()
+                self.clock.wait_until(wake_at, self._wake)
+        finally:
+            self._shutdown()
+
+    def run_once(self) -> int:
+        """One pass: fire everything due now, track runs once, and return the number of fires."""
+        now = self.clock.now()
+        self._heartbeat(now)
+        self._poll(now, until=now)
+        self._dispatch(now, until=now)
+        fired = len(self._in_flight)
+        for future in list(self._in_flight.values()):
+            future.result()
+        self._track(self.clock.now())
+        self._shutdown()
+        return fired
+
+    def _heartbeat(self, now: datetime) -> None:
+        self.last_loop = now
+        self.metrics.loop_heartbeat.set(now.timestamp())
+
+    def _poll(self, now: datetime, *, until: datetime | None = None) -> None:
+        try:
+            shards = self.shards.refresh(now)
+            self.metrics.shards_held.set(len(shards))
+            if not shards:
+                return
+            records = self.store.due(until or now + self.settings.lookahead, shards=shards)
+        except (StoreUnavailable, ClockworkError, OSError) as exc:
+            self._store_failed("poll", exc)
+            return
+        if self.store_error:
+            log.info("store reachable again", extra={"action": "store_recovered"})
+        self.store_error = None
+        for record in records:
+            self._remember(record)
+
+    def _remember(self, record: ScheduleRecord) -> None:
+        """Keep ``record`` in the timer heap if it is due within the lookahead window."""
+        horizon = self.clock.now() + self.settings.lookahead
+        if record.due_at is None or record.due_at > horizon:
+            return
+        with self._lock:
+            if record.id in self._in_flight:
+                return  # firing now: its completion brings the fresh record
+            known = self._records.get(record.id)
+            if known is not None and known.version >= record.version:
+                return
+            self._records[record.id] = record
+            heapq.heappush(self._heap, (record.due_at, next(self._sequence), record.id))
+            self.metrics.timer_heap.set(len(self._heap))
+
+    def _store_failed(self, operation: str, exc: BaseException) -> None:
+        self.metrics.store_errors.labels(operation).inc()
+        if self.store_error is None:
+            log.error("store %s failed: %s", operation, exc, extra={"action": "store_unavailable"})
+        self.store_error = str(exc) or type(exc).__name__
+
+    def _next_timer(self) -> datetime | None:
+        with self._lock:
+            if not self._heap:
+                return None
+            return self._heap[0][0] - self.settings.claim_ahead
+
+    def _dispatch(self, now: datetime, *, until: datetime | None = None) -> None:
+        """Hand every timer that is due (``claim_ahead`` early) to a pool thread."""
+        horizon = until if until is not None else now + self.settings.claim_ahead
+        with self._lock:
+            while self._heap and self._heap[0][0] <= horizon:
+                due_at, _, schedule_id = heapq.heappop(self._heap)
+                record = self._records.get(schedule_id)
+                if record is None or record.due_at != due_at or schedule_id in self._in_flight:
+                    continue  # superseded by a newer poll, or already firing
+                del self._records[schedule_id]
+                future = self._pool.submit(self._fire, record)
+                self._in_flight[schedule_id] = future
+            self.metrics.timer_heap.set(len(self._heap))
+
+    def _fire(self, record: ScheduleRecord) -> None:
+        completed = None
+        try:
+            completed = fire(self._context, record)
+        except (StoreUnavailable, OSError) as exc:
+            self._store_failed("fire", exc)
+        except Exception:
+            log.exception(
+                "fire of %s failed", record.id, extra={"action": "fire_crashed", "schedule": record.id}
+            )
+        finally:
+            with self._lock:
+                self._in_flight.pop(record.id, None)
+            if completed is not None:
+                self._remember(completed)
+            self._wake.set()
+
+    def _track(self, now: datetime) -> None:
+        try:
+            if self.shards.held:
+                self.tracker.track(now, self.shards.held)
+        except (StoreUnavailable, ClockworkError, OSError) as exc:
+            self._store_failed("track", exc)
+
+    def _shutdown(self) -> None:
+        self._pool.shutdown(wait=True)
+        try:
+            self.shards.release_all()
+        except (ClockworkError, OSError) as exc:
+            log.warning("could not release shard leases: %s", exc, extra={"action": "release_failed"})
+        log.info("worker %s stopped", self.settings.worker_id, extra={"action": "worker_stopped"})
