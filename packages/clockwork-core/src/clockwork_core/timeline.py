@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 import attrs
 
 #: No zone changes its offset twice within this step (real transitions are months apart).
-_PROBE = 3 * 3600
+_PROBE = 6 * 3600
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -34,6 +34,7 @@ class Timeline:
     def __init__(self, zone: tzinfo) -> None:
         self.zone = zone
         self._years: dict[int, list[Transition]] = {}
+        self._instants: dict[int, list[datetime]] = {}
         self._lock = threading.Lock()
 
     def offset_at(self, instant: datetime) -> timedelta:
@@ -42,7 +43,9 @@ class Timeline:
         return offset
 
     def _offset_ts(self, ts: int) -> timedelta:
-        return self.offset_at(_EPOCH + timedelta(seconds=ts))
+        offset = datetime.fromtimestamp(ts, self.zone).utcoffset()
+        assert offset is not None
+        return offset
 
     def transitions_in(self, year: int) -> list[Transition]:
         """The transitions within UTC year ``year``, in order."""
@@ -50,6 +53,7 @@ class Timeline:
             found = self._years.get(year)
             if found is None:
                 found = self._years[year] = self._probe_year(year)
+                self._instants[year] = [t.instant for t in found]
             return found
 
     def _probe_year(self, year: int) -> list[Transition]:
@@ -77,7 +81,7 @@ class Timeline:
         """The first transition strictly after ``after``, looking ``horizon_years`` ahead."""
         for year in range(after.year, after.year + horizon_years + 1):
             found = self.transitions_in(year)
-            index = bisect.bisect_right([t.instant for t in found], after)
+            index = bisect.bisect_right(self._instants[year], after)
             if index < len(found):
                 return found[index]
         return None
