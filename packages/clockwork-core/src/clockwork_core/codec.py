@@ -16,11 +16,9 @@ from clockwork_core.model import (
     Policies,
     RetryPolicy,
     Run,
-    RunStatus,
     Schedule,
     ScheduleRecord,
     Target,
-    Trigger,
 )
 from clockwork_core.zones import isoformat_z
 
@@ -146,7 +144,7 @@ def pending_from_data(data: Mapping[str, Any] | None) -> Pending | None:
     return Pending(
         instant=_required_time(data["instant"], "pending.instant"),
         attempt=data["attempt"],
-        trigger=Trigger(data.get("trigger", "schedule")),
+        trigger=data.get("trigger", "schedule"),
     )
 
 
@@ -201,8 +199,8 @@ def run_from_data(data: Mapping[str, Any]) -> Run:
     return Run(
         schedule_id=data["schedule_id"],
         instant=_required_time(data["instant"], "instant"),
-        status=RunStatus(data["status"]),
-        trigger=Trigger(data.get("trigger", "schedule")),
+        status=data["status"],
+        trigger=data.get("trigger", "schedule"),
         launcher=data.get("launcher", ""),
         attempts=data.get("attempts", 0),
         launched_at=time_from_text(data.get("launched_at"), "launched_at"),

@@ -270,6 +270,13 @@ class _Parser:
             raise self.fail(f"{rule.name} {number} is out of range {rule.low}-{rule.high}", rule)
         return number
 
+    def single(self, text: str, rule: FieldRule) -> int:
+        """One value, or ``H`` for the seeded one (``H#3``: the third of a hashed weekday)."""
+        if text == "H":
+            (value,) = self.hashed(text, rule)
+            return value
+        return self.value(text, rule)
+
     def hashed(self, element: str, rule: FieldRule) -> set[int]:
         match = re.fullmatch(r"H(?:\((\w+)-(\w+)\))?(?:/(\w+))?", element)
         if not match:
@@ -329,11 +336,11 @@ class _Parser:
             elif upper == "L":
                 raise self.fail("day-of-week 'L' needs a weekday: '5L' is the last Friday", rule)
             elif upper.endswith("L") and "/" not in upper and "-" not in upper:
-                last.add(to_weekday(self.value(upper[:-1], rule)))
+                last.add(to_weekday(self.single(upper[:-1], rule)))
             elif "#" in upper:
                 day_text, _, k_text = upper.partition("#")
                 k = self.bounded(k_text, rule, 1, 5, element)
-                nth.add((to_weekday(self.value(day_text, rule)), k))
+                nth.add((to_weekday(self.single(day_text, rule)), k))
             else:
                 values |= {to_weekday(v) for v in self.element(element, rule)}
         return {"dow_values": frozenset(values), "dow_last": frozenset(last), "dow_nth": frozenset(nth)}

@@ -12,7 +12,7 @@ import enum
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -80,16 +80,24 @@ def _aware(field: str) -> Any:
 
 
 def _utc_or_none(value: datetime | None) -> datetime | None:
-    # Converters run before validators; a naive datetime passes through for the validator.
-    if value is None or value.tzinfo is None:
-        return value
-    return require_aware(value, "datetime")
+    # Converters run before validators: anything but an aware datetime passes through
+    # unchanged, so the validator can reject it naming its field.
+    if isinstance(value, datetime) and value.tzinfo is not None and value.utcoffset() is not None:
+        return value.astimezone(UTC)
+    return value
 
 
-def _in_range(field: str, low: float, high: float) -> Any:
+def _seconds_text(value: timedelta) -> str:
+    seconds = value.total_seconds()
+    return f"{seconds:.0f} s" if seconds == int(seconds) else f"{seconds:.3f} s"
+
+
+def _in_range(field: str, low: float, high: float, *, whole: bool = False) -> Any:
     def check(_inst: object, _attr: attrs.Attribute[Any], value: float) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidValue(field, f"expected a number, got {value!r}")
+        if whole and not isinstance(value, int):
+            raise InvalidValue(field, f"expected a whole number, got {value!r}")
         if not low <= value <= high:
             raise InvalidValue(field, f"{value} is out of range {low:g}-{high:g}")
 
@@ -106,18 +114,20 @@ def _duration(field: str, *, high: timedelta, optional: bool, allow_zero: bool =
             raise InvalidValue(field, f"expected a duration, got {value!r}")
         low = timedelta(0)
         if value < low or (value == low and not allow_zero):
-            raise InvalidValue(field, f"{value.total_seconds():g} s must be positive")
+            raise InvalidValue(
+                field, f"{_seconds_text(value)} must be {'zero or more' if allow_zero else 'positive'}"
+            )
         if value > high:
             raise InvalidValue(
                 field,
-                f"{value.total_seconds():g} s is more than the maximum of {high.total_seconds():g} s",
+                f"{_seconds_text(value)} is more than the maximum of {_seconds_text(high)}",
             )
 
     return check
 
 
 def _times(values: Iterable[datetime]) -> tuple[datetime, ...]:
-    return tuple(values)
+    return tuple(require_aware(value, "manual") for value in values)
 
 
 def _texts(values: Iterable[str]) -> tuple[str, ...]:
@@ -149,6 +159,18 @@ def _missed_fires(value: object) -> MissedFires:
     return _enum_value(MissedFires, "policies.missed_fires", value)
 
 
+def _run_status(value: object) -> RunStatus:
+    return _enum_value(RunStatus, "status", value)
+
+
+def _trigger(value: object) -> Trigger:
+    return _enum_value(Trigger, "trigger", value)
+
+
+def _pending_trigger(value: object) -> Trigger:
+    return _enum_value(Trigger, "pending.trigger", value)
+
+
 # --- policies ---------------------------------------------------------------------------
 
 
@@ -160,7 +182,7 @@ class RetryPolicy:
     ``min(backoff * multiplier ** (n - 1), max_backoff)``.
     """
 
-    attempts: int = attrs.field(default=3, validator=_in_range("policies.retry.attempts", 1, 20))
+    attempts: int = attrs.field(default=3, validator=_in_range("policies.retry.attempts", 1, 20, whole=True))
     backoff: timedelta = attrs.field(
         default=timedelta(seconds=2),
         validator=_duration("policies.retry.backoff", high=timedelta(hours=1), optional=False),
@@ -174,7 +196,7 @@ class RetryPolicy:
     def delay(self, failed_attempt: int) -> timedelta:
         """The wait after attempt number ``failed_attempt`` (1-based) failed."""
         seconds = self.backoff.total_seconds() * self.multiplier ** (failed_attempt - 1)
-        return min(timedelta(seconds=seconds), self.max_backoff)
+        return timedelta(seconds=min(seconds, self.max_backoff.total_seconds()))
 
 
 @attrs.frozen
@@ -187,7 +209,9 @@ class Policies:
         validator=_duration("policies.starting_deadline", high=timedelta(days=366), optional=True),
     )
     #: With ``missed_fires=all``: at most this many missed instants are launched.
-    max_catch_up: int = attrs.field(default=100, validator=_in_range("policies.max_catch_up", 1, 10_000))
+    max_catch_up: int = attrs.field(
+        default=100, validator=_in_range("policies.max_catch_up", 1, 10_000, whole=True)
+    )
     #: Up to this much delay, derived from (schedule id, instant), so launches spread out.
     jitter: timedelta = attrs.field(
         default=timedelta(0),
@@ -213,12 +237,12 @@ class Target:
 
     @launcher.validator
     def _check_launcher(self, _attr: attrs.Attribute[str], value: str) -> None:
-        if not isinstance(value, str) or not LAUNCHER_NAME.match(value):
+        if not isinstance(value, str) or not LAUNCHER_NAME.fullmatch(value):
             raise InvalidValue("target.launcher", f"{value!r} is not a launcher name (such as 'ecs')")
 
 
 def _check_id(_inst: object, _attr: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not SCHEDULE_ID.match(value):
+    if not isinstance(value, str) or not SCHEDULE_ID.fullmatch(value):
         raise InvalidValue(
             "id",
             f"{value!r} is not a schedule id (1-255 characters: letters, digits and ._:@+=-, "
@@ -302,8 +326,8 @@ class Run:
 
     schedule_id: str
     instant: datetime = attrs.field(converter=_utc_or_none, validator=_aware("instant"))
-    status: RunStatus
-    trigger: Trigger = Trigger.SCHEDULE
+    status: RunStatus = attrs.field(converter=_run_status)
+    trigger: Trigger = attrs.field(default=Trigger.SCHEDULE, converter=_trigger)
     launcher: str = ""
     attempts: int = 0
     launched_at: datetime | None = attrs.field(
@@ -348,7 +372,7 @@ class Pending:
 
     instant: datetime = attrs.field(converter=_utc_or_none, validator=_aware("pending.instant"))
     attempt: int = 1
-    trigger: Trigger = Trigger.SCHEDULE
+    trigger: Trigger = attrs.field(default=Trigger.SCHEDULE, converter=_pending_trigger)
 
 
 @attrs.frozen

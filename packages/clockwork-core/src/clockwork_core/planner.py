@@ -40,8 +40,19 @@ _MS = timedelta(milliseconds=1)
 
 
 def jitter(schedule: Schedule, instant: datetime) -> timedelta:
-    """The delay of one fire: stable for (schedule id, instant), uniform below the policy's bound."""
-    bound_ms = int(schedule.policies.jitter / _MS)
+    """The delay of one fire: stable for (schedule id, instant), uniform below the policy's bound.
+
+    The bound is also kept below the gap to the next instant, so a jitter longer than the
+    schedule's period never pushes one fire past the next (which would turn on-time fires
+    into missed ones).
+    """
+    bound = schedule.policies.jitter
+    if bound <= timedelta(0):
+        return timedelta(0)
+    following = schedule.cron.next_after(instant)
+    if following is not None:
+        bound = min(bound, following - instant)
+    bound_ms = int(bound / _MS)
     if bound_ms <= 0:
         return timedelta(0)
     digest = hashlib.sha256(f"{schedule.id}\n{to_ms(instant)}".encode()).digest()
@@ -68,22 +79,51 @@ def recent_instants(
 ) -> tuple[list[datetime], bool]:
     """The latest ``limit`` instants in ``(after, until]``, oldest first, and whether older ones exist.
 
-    Searches backwards in growing windows, so a schedule that fires every second and was
-    missed for a week costs a few dozen computations, not 600,000.
+    Costs O(limit x log(span)) cron computations whatever the density: a window growing
+    backwards from ``until`` finds a start with at least ``limit`` instants after it, then
+    a bisection to the second finds the latest such start. A schedule that fires every
+    second and was missed for a week costs a few hundred computations, not 600,000.
     """
+    if len(_first(schedule, after, until, limit)) < limit:
+        return _enumerate(schedule, after, until), False
+    known_short = until  # (known_short, until] holds fewer than ``limit`` instants
     window = timedelta(minutes=1)
     while True:
         low = max(after, until - window)
-        found: list[datetime] = []
-        current = next_instant(schedule, low)
-        while current is not None and current <= until:
-            found.append(current)
-            current = next_instant(schedule, current)
-        if len(found) >= limit or low == after:
-            first = next_instant(schedule, after) if low > after else None
-            older = len(found) > limit or (first is not None and first <= low)
-            return found[-limit:], older
-        window *= 8
+        found = _first(schedule, low, until, limit)
+        if len(found) == limit:
+            break
+        known_short, window = low, window * 2
+    # (low, until] holds >= limit instants and ``found`` are the first of them;
+    # (known_short, until] holds fewer. Instants are whole seconds: bisect to the second.
+    while known_short - low > timedelta(seconds=1):
+        middle = low + (known_short - low) / 2
+        probe = _first(schedule, middle, until, limit)
+        if len(probe) == limit:
+            low, found = middle, probe
+        else:
+            known_short = middle
+    first = next_instant(schedule, after)
+    return found, first is not None and first < found[0]
+
+
+def _first(schedule: Schedule, low: datetime, until: datetime, limit: int) -> list[datetime]:
+    """The first (at most ``limit``) instants in ``(low, until]``."""
+    found: list[datetime] = []
+    current = next_instant(schedule, low)
+    while current is not None and current <= until and len(found) < limit:
+        found.append(current)
+        current = next_instant(schedule, current) if len(found) < limit else None
+    return found
+
+
+def _enumerate(schedule: Schedule, low: datetime, until: datetime) -> list[datetime]:
+    found: list[datetime] = []
+    current = next_instant(schedule, low)
+    while current is not None and current <= until:
+        found.append(current)
+        current = next_instant(schedule, current)
+    return found
 
 
 @attrs.frozen
@@ -153,6 +193,8 @@ def decide(record: ScheduleRecord, *, now: datetime, active: Sequence[Run] = ())
     if record.pending is not None:
         pending = record.pending
         fire = Fire(pending.instant, pending.trigger, pending.attempt, _launch_at(schedule, pending))
+        if pending.trigger is Trigger.SCHEDULE:
+            cursor = max(cursor, pending.instant)
         return _with_policies(schedule, fire, now, active, cursor=cursor)
     due_manual = sorted(t for t in record.manual if t <= now)
     if due_manual:
@@ -188,7 +230,10 @@ def _scheduled(schedule: Schedule, cursor: datetime, now: datetime, active: Sequ
     if policy.missed_fires is MissedFires.SKIP and now - fire.launch_at > (
         policy.starting_deadline or ON_TIME
     ):
-        return Decision(Action.NOTHING, missed=tuple(recent), more_missed=older, cursor=latest)
+        kept = recent[-MISSED_RECORDS:]
+        return Decision(
+            Action.NOTHING, missed=tuple(kept), more_missed=older or len(recent) > len(kept), cursor=latest
+        )
     return _with_policies(schedule, fire, now, active, missed=earlier, more=older, cursor=latest)
 
 
@@ -206,7 +251,12 @@ def _with_policies(
     common = {"fire": fire, "missed": tuple(missed), "more_missed": more, "cursor": cursor}
     if policy.starting_deadline is not None and now - fire.launch_at > policy.starting_deadline:
         return Decision(Action.MISS, **common)  # type: ignore[arg-type]
-    still_going = tuple(run for run in active if run.status.is_active)
+    # A recovered fire may already have its own run on record: that one is not "previous".
+    still_going = tuple(
+        run
+        for run in active
+        if run.status.is_active and (run.instant, run.trigger) != (fire.instant, fire.trigger)
+    )
     if still_going and policy.concurrency is Concurrency.FORBID:
         return Decision(Action.SKIP, **common)  # type: ignore[arg-type]
     stop = still_going if policy.concurrency is Concurrency.REPLACE else ()
