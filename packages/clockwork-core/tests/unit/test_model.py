@@ -369,7 +369,7 @@ class TestEnumFields:
                 lambda: make_run(trigger="manual"), lambda v: v.trigger, Trigger.MANUAL, id="run.trigger"
             ),
             pytest.param(
-                lambda: Pending(T0700, 1, "manual"),  # type: ignore[arg-type]
+                lambda: Pending(T0700, 1, "manual"),
                 lambda v: v.trigger,
                 Trigger.MANUAL,
                 id="pending.trigger",
