@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nox
@@ -88,6 +87,6 @@ def bench_cron(session: nox.Session) -> None:
 @nox.session(name="golden", venv_backend="none")
 def golden(session: nox.Session) -> None:
     """Regenerate the cron-parser / croner golden vectors (needs node and npm)."""
-    target = ROOT / "packages" / "clockwork-core" / "tests" / "golden"
-    session.run("npm", "ci", "--silent", external=True, env={"npm_config_prefix": os.fspath(target)}, )
-    session.run("node", str(target / "generate.mjs"), external=True)
+    session.chdir(ROOT / "packages" / "clockwork-core" / "tests" / "golden")
+    session.run("npm", "ci", external=True)
+    session.run("node", "generate.mjs", external=True)
