@@ -111,7 +111,8 @@ class TestFiring:
         running.start(store, launcher)
         wait_for(lambda: len(runs_of(store, "on-time")) >= 3)
         lateness = [run.lateness for run in runs_of(store, "on-time") if run.lateness is not None]
-        assert lateness and all(timedelta(0) <= late < timedelta(milliseconds=500) for late in lateness)
+        assert lateness
+        assert all(timedelta(0) <= late < timedelta(milliseconds=500) for late in lateness)
 
     def test_the_task_learns_its_schedule_instant_and_run(self, running: Running) -> None:
         store, launcher = MemoryStore(), RecordingLauncher()
@@ -177,7 +178,8 @@ class TestRecovery:
         time.sleep(1)
         assert [(r.schedule_id, r.instant) for r in launcher.started()] == [("orphan", instant)]
         cursor = store.get("orphan").cursor
-        assert cursor is not None and cursor >= instant
+        assert cursor is not None
+        assert cursor >= instant
         assert store.get("orphan").pending is None
 
 
@@ -199,7 +201,8 @@ class TestTracking:
         wait_for(lambda: any(r.status is RunStatus.TIMED_OUT for r in runs_of(store, "slow")), timeout=45)
         assert launcher.stops
         run = next(r for r in runs_of(store, "slow") if r.status is RunStatus.TIMED_OUT)
-        assert run.stop_reason and "timed out" in run.stop_reason
+        assert run.stop_reason
+        assert "timed out" in run.stop_reason
 
 
 class TestLifecycle:
