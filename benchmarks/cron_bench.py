@@ -15,9 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from croniter import croniter
-
 from clockwork_core import CronExpression
+from croniter import croniter
 
 CASES = [
     ("dense", "*/5 * * * *"),
@@ -60,7 +59,13 @@ def measure(expr: str, zone: str, seconds: float) -> dict[str, object]:
 
     a = rate(ours_step, seconds)
     b = rate(theirs_step, seconds)
-    return {"expression": expr, "zone": zone, "clockwork_per_s": round(a), "croniter_per_s": round(b), "ratio": round(a / b, 2)}
+    return {
+        "expression": expr,
+        "zone": zone,
+        "clockwork_per_s": round(a),
+        "croniter_per_s": round(b),
+        "ratio": round(a / b, 2),
+    }
 
 
 def main() -> None:
@@ -72,7 +77,11 @@ def main() -> None:
     rows = [dict(measure(expr, zone, seconds), case=case) for case, expr in CASES for zone in ZONES]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"python": platform.python_version(), "machine": platform.machine(), "results": rows}, indent=2))
+    out.write_text(
+        json.dumps(
+            {"python": platform.python_version(), "machine": platform.machine(), "results": rows}, indent=2
+        )
+    )
     print(f"{'case':8} {'expression':14} {'zone':18} {'clockwork/s':>12} {'croniter/s':>12} {'ratio':>6}")
     for r in rows:
         print(

@@ -39,6 +39,8 @@ _SECOND = timedelta(seconds=1)
 _RATE_UNITS = {"minute": 60, "hour": 3600, "day": 86400}
 #: Transitions closer than this before a start can still shape its first fire (overlaps).
 _LOOKBEHIND = timedelta(days=1)
+#: How many recent next_after answers each expression remembers.
+_RECENT = 32
 
 
 def _join(values: frozenset[int]) -> str:
@@ -115,6 +117,8 @@ class CronExpression:
         self._rate: timedelta | None = None
         self._at: datetime | None = None
         self._wall: _WallClock | None = None
+        self._recent: dict[datetime, datetime | None] = {}
+        self._recent_lock = threading.Lock()
         stripped = text.strip() if isinstance(text, str) else text
         if isinstance(stripped, str) and re.match(r"(?i)rate\(", stripped):
             self._rate = _parse_rate(text)
@@ -123,9 +127,9 @@ class CronExpression:
             self._at = _parse_at(text)
             self.is_interval = False
         else:
-            spec = parse_spec(text, seed)
+            spec = _spec(text, seed if uses_hash(text) else None)
             self.is_interval = spec.is_interval
-            self._wall = _WallClock(spec)
+            self._wall = _wall_clock(spec)
 
     def __repr__(self) -> str:
         return f"CronExpression({self.text!r}, timezone={self.timezone!r}, seed={self.seed!r})"
@@ -137,6 +141,20 @@ class CronExpression:
         if not isinstance(instant, datetime) or instant.tzinfo is None or instant.utcoffset() is None:
             raise InvalidValue("instant", f"{instant!r} is not an aware datetime")
         t = instant.astimezone(UTC)
+        # A worker asks for the same few instants over and over (deciding, then completing,
+        # a fire): remember the latest answers.
+        try:
+            return self._recent[t]
+        except KeyError:
+            pass
+        found = self._compute_next(t)
+        with self._recent_lock:
+            if len(self._recent) >= _RECENT:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[t] = found
+        return found
+
+    def _compute_next(self, t: datetime) -> datetime | None:
         if self._rate is not None:
             periods = (t - _EPOCH) // self._rate
             return _EPOCH + (periods + 1) * self._rate
@@ -231,7 +249,34 @@ def _parse_at(text: str) -> datetime:
         ) from None
 
 
-@functools.lru_cache(maxsize=4096)
+def uses_hash(text: str) -> bool:
+    """Whether ``text`` has an ``H`` form, so that its instants depend on the seed."""
+    return _HASH.search(text) is not None
+
+
+_HASH = re.compile(r"(?i)(?<![a-z])h(?![a-z])")
+
+
+@functools.lru_cache(maxsize=16384)
+def _spec(text: str, seed: str | None) -> CronSpec:
+    return parse_spec(text, seed)
+
+
+@functools.lru_cache(maxsize=16384)
+def _wall_clock(spec: CronSpec) -> _WallClock:
+    # Schedules with the same fields share one croniter: building one costs about a millisecond.
+    return _WallClock(spec)
+
+
 def parse_cron(text: str, timezone: str = "UTC", seed: str | None = None) -> CronExpression:
-    """A cached :class:`CronExpression` (they are immutable in use and safe to share)."""
+    """A cached :class:`CronExpression` (immutable in use and safe to share between threads).
+
+    The seed only matters to expressions with ``H`` forms, so thousands of schedules
+    sharing ``*/5 * * * *`` share one parsed expression.
+    """
+    return _parse_cron(text, timezone, seed if uses_hash(text) else None)
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_cron(text: str, timezone: str, seed: str | None) -> CronExpression:
     return CronExpression(text, timezone, seed)

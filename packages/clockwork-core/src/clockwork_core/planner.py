@@ -84,8 +84,9 @@ def recent_instants(
     a bisection to the second finds the latest such start. A schedule that fires every
     second and was missed for a week costs a few hundred computations, not 600,000.
     """
-    if len(_first(schedule, after, until, limit)) < limit:
-        return _enumerate(schedule, after, until), False
+    head = _first(schedule, after, until, limit)
+    if len(head) < limit:
+        return head, False  # all of them
     known_short = until  # (known_short, until] holds fewer than ``limit`` instants
     window = timedelta(minutes=1)
     while True:

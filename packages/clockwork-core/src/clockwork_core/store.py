@@ -67,7 +67,8 @@ class Store(Protocol):
     ) -> ScheduleRecord:
         """Replace the definition of an existing schedule; its version grows by one.
 
-        ``due_at`` replaces the stored one, except while a lease is held: then the lease
+        ``due_at`` replaces the stored one, except while a lease is held (``lease_owner`` is
+        set, expired or not): then the lease
         (owner, ``due_at``, pending) is kept so the claiming worker can complete, and the
         new definition takes effect from that completion. ``cursor``, when given, moves
         the cursor (a resumed schedule's policy starts from it); otherwise it is kept.
@@ -103,7 +104,8 @@ class Store(Protocol):
     ) -> Sequence[ScheduleRecord]:
         """Schedules whose ``due_at`` is at or before ``until``, earliest first.
 
-        Only schedules in the given shards (all shards when None), at most ``limit``.
+        Only schedules in the given shards (all shards when None; none for an empty
+        collection), at most ``limit``.
         Records with ``due_at`` None never appear. The answer may be stale (an
         eventually-consistent index): a stale record only makes its claim fail.
         """
@@ -120,7 +122,8 @@ class Store(Protocol):
     ) -> ScheduleRecord:
         """Take the schedule for one fire: one atomic compare-and-set.
 
-        Succeeds only if the stored ``version`` and ``due_at`` still equal ``record``'s.
+        Succeeds only if the stored ``version`` and ``due_at`` still equal ``record``'s
+        (a deleted schedule raises :class:`~clockwork_core.errors.Conflict` too).
         Then sets ``lease_owner = owner``, ``due_at = lease_until``, ``pending``, and
         version + 1, and returns the new record. Otherwise raises
         :class:`~clockwork_core.errors.Conflict` and writes nothing. Of any number of
@@ -143,13 +146,17 @@ class Store(Protocol):
     ) -> ScheduleRecord:
         """Finish a claim: clear the lease and set the next ``due_at``, ``cursor`` and ``pending``.
 
-        ``claimed`` is the record :meth:`claim` returned. Succeeds only if the stored
-        ``lease_owner`` and ``version`` still equal ``claimed``'s; otherwise raises
-        :class:`~clockwork_core.errors.Conflict` (the lease was lost, or the schedule was
-        deleted). ``pending`` is normally None; a fire waiting for a retry keeps it set.
-        ``manual``, when given, replaces the queue of manual triggers. If the definition
-        was replaced during the lease (:meth:`replace`), completion keeps the new definition
-        and its stored version, and still clears the lease.
+        ``claimed`` is the record :meth:`claim` returned. Succeeds only if the lease is still
+        the one that claim took: ``lease_owner`` is ``claimed``'s and nobody has claimed the
+        schedule since (stores keep the claimed version as a claim token). A :meth:`replace`
+        or :meth:`trigger` during the lease does not count as a claim: completion keeps the
+        replaced definition and the triggers queued meanwhile (``due_at`` is then no later
+        than the earliest of them). Otherwise raises
+        :class:`~clockwork_core.errors.Conflict` (the lease was lost and re-claimed, or the
+        schedule was deleted) and writes nothing. The version grows by one, as on every write.
+        ``pending`` is normally None; a fire waiting for a retry keeps it set. ``manual``,
+        when given, replaces the queue of manual triggers as of the claim. The worker's
+        ``cursor`` wins over a cursor passed to :meth:`replace` during the lease.
         """
         ...
 
