@@ -43,7 +43,7 @@ class WorkerSettings:
     claim_ahead: timedelta = timedelta(milliseconds=200)
     track_interval: timedelta = timedelta(seconds=2)
     shard_lease: timedelta = timedelta(seconds=10)
-    max_parallel_fires: int = 32
+    max_parallel_fires: int = 256
     #: /healthz fails when the loop has not gone round for this long.
     stall_after: timedelta = timedelta(seconds=30)
 
