@@ -1,0 +1,1 @@
+"""The ``clockwork`` subcommands, one module per concern; :mod:`clockwork_worker.cli` assembles them."""

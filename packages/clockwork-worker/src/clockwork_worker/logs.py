@@ -1,0 +1,105 @@
+"""Logs for machines and for people: JSON lines off a terminal, readable lines on one.
+
+Every module logs through stdlib ``logging`` with an ``action`` key (and more) in
+``extra``. :func:`configure` renders the records:
+
+* ``json``: one object per line, ``{"time": "2026-03-08T07:00:00.012Z", "level": "INFO",
+  "logger": "clockwork_worker.firing", "message": "...", "action": "launched", ...}``,
+  for log shippers (CloudWatch, Loki). The time is UTC with milliseconds.
+* ``text``: ``07:00:00.012 INFO  launched nightly for 2026-03-08T07:00:00Z
+  action=launched schedule=nightly``; the time is UTC, like every time clockwork shows.
+* ``auto`` (the default): ``text`` when the stream is a terminal, else ``json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+FORMATS = ("auto", "json", "text")
+LEVELS = ("debug", "info", "warning", "error")
+
+#: The attributes every LogRecord has; anything else on a record came from ``extra``.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+_HANDLER_NAME = "clockwork"
+
+
+def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The fields a caller passed in ``extra``, in the order given."""
+    return {key: value for key, value in vars(record).items() if key not in _STANDARD}
+
+
+def _time(record: logging.LogRecord) -> datetime:
+    return datetime.fromtimestamp(record.created, UTC)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record; values JSON cannot hold are written as text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "time": _time(record).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in extra_fields(record).items():
+            data.setdefault(key, value)
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            data["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(data, default=str, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """``HH:MM:SS.mmm LEVEL message key=value ...``, for a person at a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = _time(record).strftime("%H:%M:%S.%f")[:-3]
+        parts = [f"{stamp} {record.levelname:<7} {record.getMessage()}"]
+        parts.extend(f"{key}={_text_value(value)}" for key, value in extra_fields(record).items())
+        line = " ".join(parts)
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        if record.stack_info:
+            line += "\n" + self.formatStack(record.stack_info)
+        return line
+
+
+def _text_value(value: object) -> str:
+    if isinstance(value, str):
+        return value if value and not any(c.isspace() or c in "\"'=" for c in value) else json.dumps(value)
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def wants_json(format: str, stream: TextIO) -> bool:
+    if format == "auto":
+        isatty = getattr(stream, "isatty", None)
+        return not (callable(isatty) and isatty())
+    return format == "json"
+
+
+def configure(level: str = "info", format: str = "auto", *, stream: TextIO | None = None) -> logging.Handler:
+    """Send every log record at ``level`` or above to ``stream`` (stderr) in ``format``.
+
+    Calling it again replaces the handler it installed before (tests, repeated ``main``).
+    Returns the handler.
+    """
+    if format not in FORMATS:
+        raise ValueError(f"log format {format!r} is not one of {', '.join(FORMATS)}")
+    if level.lower() not in LEVELS:
+        raise ValueError(f"log level {level!r} is not one of {', '.join(LEVELS)}")
+    target = stream if stream is not None else sys.stderr
+    handler = logging.StreamHandler(target)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(JsonFormatter() if wants_json(format, target) else TextFormatter())
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    return handler
