@@ -27,7 +27,7 @@ def tools() -> Path:
     stamp = TOOLS / "pins.txt"
     wanted = "\n".join(PINS)
     if not stamp.exists() or stamp.read_text() != wanted:
-        if sys.version_info < (3, 11):
+        if sys.version_info < (3, 11):  # noqa: UP036 - dev.py itself may be run by an older Python
             sys.exit("clockwork needs Python 3.11 or newer")
         print("dev.py: installing", " ".join(PINS), "into .tools/", file=sys.stderr)
         venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)

@@ -25,6 +25,7 @@ class ShardKeeper:
         self.owner = owner
         self.ttl = ttl
         self._held: dict[int, datetime] = {}  # shard -> lease end
+        self._reported: frozenset[int] = frozenset()
 
     @property
     def held(self) -> frozenset[int]:
@@ -40,14 +41,24 @@ class ShardKeeper:
         for shard in sorted(self._held, reverse=True)[: max(0, len(self._held) - fair)]:
             self.store.release_lease(f"{PREFIX}{shard}", owner=self.owner)
             del self._held[shard]
-            log.info("released shard %d", shard, extra={"action": "shard_released", "shard": shard})
+            log.debug("released shard %d", shard, extra={"action": "shard_released", "shard": shard})
         for shard, until in list(self._held.items()):
             if until - now < self.ttl / 2:
                 self._take(shard, now)
         free = [s for s in range(self.store.shards) if f"{PREFIX}{s}" not in holders and s not in self._held]
+        before = self.held
         for shard in free[: max(0, fair - len(self._held))]:
             if self._take(shard, now):
-                log.info("took shard %d", shard, extra={"action": "shard_taken", "shard": shard})
+                log.debug("took shard %d", shard, extra={"action": "shard_taken", "shard": shard})
+        if self.held != before or self.held != self._reported:
+            self._reported = self.held
+            log.info(
+                "holding %d of %d shards (%d workers)",
+                len(self.held),
+                self.store.shards,
+                len(owners),
+                extra={"action": "shards_held", "shards": sorted(self.held)},
+            )
         return self.held
 
     def _take(self, shard: int, now: datetime) -> bool:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 from clockwork_core.launcher import Launcher
+from clockwork_core.plugins import plugin_manager
 from clockwork_core.store import Store
 from clockwork_core.zones import isoformat_z
 
@@ -213,7 +214,10 @@ def _worker(store: Store, launchers: dict[str, Launcher], options: RunOptions) -
         poll_interval=options.poll_interval,
         lease=options.lease,
     )
-    return Worker(store, launchers, settings)
+    worker = Worker(store, launchers, settings)
+    # Plugins add their own metrics (a store's consumed capacity, say) to the worker's registry.
+    plugin_manager().hook.clockwork_metrics(registry=worker.metrics.registry)
+    return worker
 
 
 def _until_signalled(worker: Worker) -> int:
