@@ -32,7 +32,15 @@ def tools() -> Path:
         print("dev.py: installing", " ".join(PINS), "into .tools/", file=sys.stderr)
         venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)
         subprocess.run(
-            [str(TOOLS / BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *PINS],
+            [
+                str(TOOLS / BIN / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                *PINS,
+            ],
             check=True,
         )
         stamp.write_text(wanted)
@@ -51,7 +59,12 @@ def main(argv: list[str]) -> int:
     if command == "nox":
         return subprocess.call([str(bin_dir / "nox"), *rest], cwd=ROOT, env=env)
     if command == "run":
-        subprocess.run([str(bin_dir / "uv"), "sync", "--frozen", "--all-packages", "--quiet"], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [str(bin_dir / "uv"), "sync", "--frozen", "--all-packages", "--quiet"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
         clockwork = ROOT / ".venv" / BIN / "clockwork"
         args = rest or ["run", "--crontab", str(ROOT / "examples" / "crontab")]
         return subprocess.call([str(clockwork), *args], env=env)

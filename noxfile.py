@@ -19,7 +19,14 @@ nox.options.reuse_venv = "yes"
 def sync(session: nox.Session) -> None:
     """Install the whole workspace, as locked, into the session's environment."""
     session.run_install(
-        "uv", "sync", "--frozen", "--all-packages", "--group", "dev", "--inexact", "--quiet",
+        "uv",
+        "sync",
+        "--frozen",
+        "--all-packages",
+        "--group",
+        "dev",
+        "--inexact",
+        "--quiet",
         env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
         external=True,
     )
