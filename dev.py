@@ -12,6 +12,7 @@ uv then builds the workspace environment in ``.venv/`` from ``uv.lock``.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -67,6 +68,8 @@ def main(argv: list[str]) -> int:
         )
         clockwork = ROOT / ".venv" / BIN / "clockwork"
         args = rest or ["run", "--crontab", str(ROOT / "examples" / "crontab")]
+        # Ctrl-C reaches the worker too (same process group); it stops cleanly on its own.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         return subprocess.call([str(clockwork), *args], env=env)
     print(f"dev.py: unknown command {command!r}\n{__doc__}", file=sys.stderr)
     return 2

@@ -61,11 +61,13 @@ class Tracker:
                 self.store.put_run(updated)
                 if updated.status.is_terminal:
                     self.metrics.runs.labels(updated.status.value).inc()
+                    last_line = (updated.output or "").strip().splitlines()[-1:] or [""]
                     log.info(
-                        "run of %s for %s ended %s",
+                        "run of %s for %s ended %s%s",
                         run.schedule_id,
                         isoformat_z(run.instant),
                         updated.status.value,
+                        f": {last_line[0][:200]}" if last_line[0] else "",
                         extra={
                             "action": "run_finished",
                             "schedule": run.schedule_id,
