@@ -17,6 +17,9 @@ from clockwork_core.store import Store
 
 log = logging.getLogger(__name__)
 PREFIX = "shard-"
+#: Every worker also holds a presence lease, so that a worker holding no shard yet still
+#: counts when the others work out their fair share (and they hand shards over to it).
+PRESENCE = "worker-"
 
 
 class ShardKeeper:
@@ -26,6 +29,7 @@ class ShardKeeper:
         self.ttl = ttl
         self._held: dict[int, datetime] = {}  # shard -> lease end
         self._reported: frozenset[int] = frozenset()
+        self._present_until: datetime | None = None
 
     @property
     def held(self) -> frozenset[int]:
@@ -35,8 +39,13 @@ class ShardKeeper:
         """Renew, release or take shards so that this worker holds its fair share."""
         # Forget leases that ran out while we were not looking (a long pause, a store outage).
         self._held = {s: until for s, until in self._held.items() if until > now}
+        if self._present_until is None or self._present_until - now < self.ttl / 2:
+            until = now + self.ttl
+            if self.store.acquire_lease(f"{PRESENCE}{self.owner}", owner=self.owner, until=until, now=now):
+                self._present_until = until
         holders = self.store.lease_holders(now=now)
-        owners = {owner for name, owner in holders.items() if name.startswith(PREFIX)} | {self.owner}
+        owners = {owner for name, owner in holders.items() if name.startswith((PREFIX, PRESENCE))}
+        owners.add(self.owner)
         fair = math.ceil(self.store.shards / len(owners))
         for shard in sorted(self._held, reverse=True)[: max(0, len(self._held) - fair)]:
             self.store.release_lease(f"{PREFIX}{shard}", owner=self.owner)
@@ -73,3 +82,5 @@ class ShardKeeper:
         for shard in list(self._held):
             self.store.release_lease(f"{PREFIX}{shard}", owner=self.owner)
         self._held.clear()
+        self.store.release_lease(f"{PRESENCE}{self.owner}", owner=self.owner)
+        self._present_until = None

@@ -205,6 +205,29 @@ class TestTracking:
         assert "timed out" in run.stop_reason
 
 
+class TestShards:
+    def test_workers_divide_the_shards_between_them(self, running: Running) -> None:
+        store, launcher = MemoryStore(), RecordingLauncher()
+        workers = [running.start(store, launcher, f"w{n}") for n in range(3)]
+
+        def divided() -> bool:
+            held = [w.shards.held for w in workers]
+            fair = -(-store.shards // len(workers))  # ceil: 6 of 16 for 3 workers
+            return all(0 < len(h) <= fair for h in held) and len(frozenset().union(*held)) == store.shards
+
+        wait_for(divided)
+        held = [w.shards.held for w in workers]
+        assert sum(len(h) for h in held) == store.shards, "no shard is held twice"
+
+    def test_a_stopped_workers_shards_pass_to_the_others(self, running: Running) -> None:
+        store, launcher = MemoryStore(), RecordingLauncher()
+        first = running.start(store, launcher, "first")
+        second = running.start(store, launcher, "second")
+        wait_for(lambda: bool(first.shards.held) and bool(second.shards.held))
+        first.stop()
+        wait_for(lambda: len(second.shards.held) == store.shards)
+
+
 class TestLifecycle:
     def test_stopping_releases_the_shard_leases(self) -> None:
         store, launcher = MemoryStore(), RecordingLauncher()

@@ -1,0 +1,1 @@
+"""Clockwork's DynamoDB store: ``dynamodb://TABLE?region=eu-west-1``."""

@@ -1,0 +1,1 @@
+"""The DynamoDB store's tests: a package, so that its conftest does not clash with other packages' (mypy)."""
