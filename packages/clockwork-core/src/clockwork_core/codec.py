@@ -6,6 +6,8 @@ durations as seconds); ``*_from_data`` reverses them and validates through the m
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -126,6 +128,13 @@ def schedule_from_data(data: Mapping[str, Any]) -> Schedule:
         tags=data.get("tags") or {},
         origin=data.get("origin") or {},
     )
+
+
+@functools.lru_cache(maxsize=16384)
+def schedule_from_json(text: str) -> Schedule:
+    """:func:`schedule_from_data` of a JSON text, remembered: stores read the same
+    definitions over and over, and validating one costs more than reading it."""
+    return schedule_from_data(json.loads(text))
 
 
 def pending_to_data(pending: Pending | None) -> Data | None:

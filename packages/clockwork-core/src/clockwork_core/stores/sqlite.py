@@ -94,7 +94,7 @@ def _pending(pending: Pending | None) -> str | None:
 def _record(row: tuple[Any, ...]) -> ScheduleRecord:
     _id, version, due_at_ms, cursor_ms, owner, pending, manual, definition, updated_at_ms = row
     return ScheduleRecord(
-        schedule=codec.schedule_from_data(json.loads(definition)),
+        schedule=codec.schedule_from_json(definition),
         version=version,
         due_at=_time(due_at_ms),
         cursor=_time(cursor_ms),
