@@ -108,8 +108,8 @@ ZONES_WITH_DST = [
 SECOND = timedelta(seconds=1)
 MINUTE = timedelta(minutes=1)
 #: How far the reference model is compared with the implementation, and on how many fires.
-WINDOW = timedelta(days=3)
-LIMIT = 60
+WINDOW = timedelta(days=2)
+LIMIT = 200
 
 
 # --- the reference model ---------------------------------------------------------------
@@ -471,21 +471,33 @@ def _dow_field(draw: st.DrawFn, every_month: bool, *, aws: bool = False) -> str:
 
 
 @st.composite
-def expressions(draw: st.DrawFn, *, fixed: bool = False) -> str:
+def expressions(
+    draw: st.DrawFn, *, fixed: bool = False, hours: str | None = None, every_day: bool = False
+) -> str:
     """Valid expressions of the dialect (no H forms): 5 or 6 fields, macros, cron(...).
 
     ``fixed``: only fixed schedules (no '*', '?' or '/' in the second, minute and hour).
+    ``hours``: the hour field to use (to aim at the wall times of a transition).
+    ``every_day``: no restriction on days, months or years.
     """
-    forms = ["five"] * 6 + ["six"] * 2 + ["aws"] + ([] if fixed else ["macro"])
+    forms = ["five"] * 6 + ["six"] * 2 + ["aws"] + ([] if fixed or hours else ["macro"])
     form = draw(st.sampled_from(forms))
     if form == "macro":
         return draw(st.sampled_from(sorted(MACROS)))
+    if every_day:
+        days = "* * ?" if form == "aws" else "* * *"
+        minute = draw(_time_field(0, 59, fixed=fixed))
+        hour = hours or draw(_time_field(0, 23, fixed=fixed))
+        if form == "aws":
+            return f"cron({minute} {hour} {days} *)"
+        second = draw(_time_field(0, 59, fixed=fixed)) + " " if form == "six" else ""
+        return f"{second}{minute} {hour} {days}"
     month = "*"
     if draw(st.booleans()):
         month = ",".join(draw(st.lists(_item(1, 12, MONTH_NAMES), min_size=1, max_size=3)))
     every_month = month == "*"
     minute = draw(_time_field(0, 59, fixed=fixed))
-    hour = draw(_time_field(0, 23, fixed=fixed))
+    hour = hours or draw(_time_field(0, 23, fixed=fixed))
     if form == "aws":
         # Exactly one of the day fields is '?', as EventBridge requires.
         if draw(st.booleans()):
@@ -518,8 +530,98 @@ def starts(draw: st.DrawFn, zone_name: str) -> datetime:
     return moment.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class Case:
+    expression: str
+    zone_name: str
+    start: datetime
+
+
+def _hours_around(transition: datetime, tz: ZoneInfo) -> str:
+    """The local hours whose wall times ``transition`` skips or repeats, as an hour field."""
+    before, after = offset_of(transition - SECOND, tz), offset_of(transition, tz)
+    wall = transition.replace(tzinfo=None)
+    first, last = wall + min(before, after), wall + max(before, after) - SECOND
+    hours = set()
+    hour = first.replace(minute=0, second=0)
+    while hour <= last:
+        hours.add(hour.hour)
+        hour += timedelta(hours=1)
+    return ",".join(str(h) for h in sorted(hours))
+
+
+@st.composite
+def cases(draw: st.DrawFn, *, fixed: bool = False) -> Case:
+    """An expression, a zone, and a start: mostly shortly before a transition, with the
+    expression's hours often aimed at the wall times that the transition skips or repeats."""
+    zone_name = draw(st.sampled_from(ZONES))
+    year = draw(st.integers(1990, 2100))
+    transitions = transitions_in(zone_name, year)
+    if not transitions and draw(st.integers(0, 4)) > 0:
+        # This zone kept one offset that year: mostly take one that did not.
+        zone_name = draw(st.sampled_from(ZONES_WITH_DST))
+        transitions = transitions_in(zone_name, year)
+    if not transitions or draw(st.integers(0, 4)) == 0:
+        moment = draw(st.datetimes(datetime(year, 1, 1), datetime(year, 12, 31, 23, 59, 59)))
+        return Case(draw(expressions(fixed=fixed)), zone_name, moment.replace(tzinfo=UTC))
+    transition = draw(st.sampled_from(transitions))
+    aimed = draw(st.integers(0, 2)) > 0
+    hours = _hours_around(transition, zone(zone_name)) if aimed else None
+    expression = draw(expressions(fixed=fixed, hours=hours))
+    # Often within the last two hours: frequent schedules reach the transition in few fires.
+    before = draw(st.sampled_from([0, 1, 60, 900, 3600]) | st.integers(0, 7200) | st.integers(0, 36 * 3600))
+    return Case(expression, zone_name, transition - timedelta(seconds=before))
+
+
+#: Rarer events: whole skipped days, 30-minute and 2-hour shifts, Ramadan, abolished DST.
+EVENTS = [
+    ("Pacific/Apia", 2011),
+    ("Pacific/Kiritimati", 1994),
+    ("Africa/Casablanca", 2026),
+    ("Asia/Tehran", 2010),
+    ("Europe/Moscow", 2011),
+    ("Europe/Moscow", 2014),
+    ("America/Sao_Paulo", 2018),
+    ("Pacific/Norfolk", 2015),
+    ("America/Caracas", 2007),
+    ("America/Caracas", 2016),
+    ("Asia/Pyongyang", 2015),
+    ("Asia/Pyongyang", 2018),
+    ("Australia/Eucla", 2008),
+    ("America/Havana", 2026),
+    ("America/Asuncion", 2024),
+    ("Antarctica/Troll", 2026),
+]
+
+
+@st.composite
+def transition_cases(draw: st.DrawFn, *, fixed: bool = False) -> Case:
+    """A start at most two hours before a transition, or inside the wall times it repeats,
+    and an expression whose hours are those the transition skips or repeats."""
+    zone_name, year = draw(
+        st.tuples(st.sampled_from(ZONES_WITH_DST), st.integers(1990, 2100)) | st.sampled_from(EVENTS)
+    )
+    transitions = transitions_in(zone_name, year)
+    assume(transitions)
+    transition = draw(st.sampled_from(transitions))
+    tz = zone(zone_name)
+    shift = int(abs(offset_of(transition, tz) - offset_of(transition - SECOND, tz)).total_seconds())
+    hours = _hours_around(transition, tz)
+    expression = draw(expressions(fixed=fixed, hours=hours, every_day=draw(st.integers(0, 3)) > 0))
+    offset = draw(
+        st.sampled_from([0, -1, 1, -shift, -shift - 1, shift - 1]) | st.integers(-shift - 7200, shift)
+    )
+    return Case(expression, zone_name, transition + timedelta(seconds=offset))
+
+
 def take(schedule: CronExpression, start: datetime, count: int) -> list[datetime]:
     return list(itertools.islice(schedule.iter_after(start), count))
+
+
+def take_within(schedule: CronExpression, start: datetime) -> list[datetime]:
+    """The fires in (start, start + WINDOW], at most LIMIT of them."""
+    end = start + WINDOW
+    return list(itertools.islice(itertools.takewhile(lambda f: f <= end, schedule.iter_after(start)), LIMIT))
 
 
 # --- properties ------------------------------------------------------------------------
@@ -527,24 +629,22 @@ def take(schedule: CronExpression, start: datetime, count: int) -> list[datetime
 
 class TestOrder:
     @PROPERTY
-    @given(expression=expressions(), zone_name=st.sampled_from(ZONES), data=st.data())
-    def test_fires_are_utc_strictly_after_the_start_and_strictly_increasing(
-        self, expression: str, zone_name: str, data: st.DataObject
-    ) -> None:
-        start = data.draw(starts(zone_name))
-        found = take(CronExpression(expression, timezone=zone_name), start, 20)
+    @given(case=cases())
+    def test_fires_are_utc_strictly_after_the_start_and_strictly_increasing(self, case: Case) -> None:
+        start = case.start
+        found = take(CronExpression(case.expression, timezone=case.zone_name), start, 20)
         assert all(f.utcoffset() == timedelta(0) for f in found)
         assert all(f > start for f in found)
         assert all(a < b for a, b in itertools.pairwise(found)), found
         assert len(set(found)) == len(found)
 
     @PROPERTY
-    @given(expression=expressions(), zone_name=st.sampled_from(ZONES), data=st.data())
+    @given(case=cases(), data=st.data())
     def test_from_anywhere_between_two_fires_the_next_is_the_later_one(
-        self, expression: str, zone_name: str, data: st.DataObject
+        self, case: Case, data: st.DataObject
     ) -> None:
-        schedule = CronExpression(expression, timezone=zone_name)
-        found = take(schedule, data.draw(starts(zone_name)), 12)
+        schedule = CronExpression(case.expression, timezone=case.zone_name)
+        found = take(schedule, case.start, 12)
         assume(len(found) >= 2)
         k = data.draw(st.integers(0, len(found) - 2))
         earlier, later = found[k], found[k + 1]
@@ -554,40 +654,41 @@ class TestOrder:
         assert schedule.next_after(later - timedelta(microseconds=1)) == later
 
     @PROPERTY
-    @given(expression=expressions(), zone_name=st.sampled_from(ZONES), data=st.data())
-    def test_the_zone_of_the_start_does_not_matter(
-        self, expression: str, zone_name: str, data: st.DataObject
-    ) -> None:
-        schedule = CronExpression(expression, timezone=zone_name)
-        start = data.draw(starts(zone_name))
+    @given(case=cases(), data=st.data())
+    def test_the_zone_of_the_start_does_not_matter(self, case: Case, data: st.DataObject) -> None:
+        schedule = CronExpression(case.expression, timezone=case.zone_name)
+        start = case.start
         elsewhere = start.astimezone(zone(data.draw(st.sampled_from(ZONES))))
         assert schedule.next_after(elsewhere) == schedule.next_after(start)
 
 
 class TestAgainstTheReferenceModel:
     @PROPERTY
-    @given(expression=expressions(), zone_name=st.sampled_from(ZONES), data=st.data())
-    def test_fires_are_exactly_those_of_the_reference_model(
-        self, expression: str, zone_name: str, data: st.DataObject
-    ) -> None:
-        start = data.draw(starts(zone_name))
+    @given(case=cases())
+    def test_fires_are_exactly_those_of_the_reference_model(self, case: Case) -> None:
+        expression, zone_name, start = case.expression, case.zone_name, case.start
         end = start + WINDOW
         schedule = CronExpression(expression, timezone=zone_name)
-        found = list(
-            itertools.islice(itertools.takewhile(lambda f: f <= end, schedule.iter_after(start)), LIMIT)
-        )
+        found = take_within(schedule, start)
         expected = reference_fires(Reference.parse(expression), zone_name, start, end, LIMIT)
         assert found == expected
 
     @PROPERTY
-    @given(expression=expressions(), zone_name=st.sampled_from(ZONES), data=st.data())
-    def test_each_fire_matches_or_ends_a_gap_that_swallowed_a_match(
-        self, expression: str, zone_name: str, data: st.DataObject
-    ) -> None:
+    @given(case=transition_cases())
+    def test_fires_around_transitions_are_exactly_those_of_the_reference_model(self, case: Case) -> None:
+        expression, zone_name, start = case.expression, case.zone_name, case.start
+        schedule = CronExpression(expression, timezone=zone_name)
+        expected = reference_fires(Reference.parse(expression), zone_name, start, start + WINDOW, LIMIT)
+        assert take_within(schedule, start) == expected
+
+    @PROPERTY
+    @given(case=transition_cases())
+    def test_each_fire_matches_or_ends_a_gap_that_swallowed_a_match(self, case: Case) -> None:
+        expression, zone_name = case.expression, case.zone_name
         tz = zone(zone_name)
         ref = Reference.parse(expression)
         schedule = CronExpression(expression, timezone=zone_name)
-        for fire in take(schedule, data.draw(starts(zone_name)), 20):
+        for fire in take_within(schedule, case.start):
             wall = wall_of(fire, tz)
             if ref.matches(wall):
                 if not ref.is_interval:
@@ -600,19 +701,51 @@ class TestAgainstTheReferenceModel:
             assert next(skipped, None) is not None, f"{fire}: nothing in the gap before it matches"
 
     @PROPERTY
-    @given(expression=expressions(fixed=True), zone_name=st.sampled_from(ZONES), data=st.data())
-    def test_a_fixed_schedule_fires_each_local_wall_time_at_most_once(
-        self, expression: str, zone_name: str, data: st.DataObject
-    ) -> None:
-        schedule = CronExpression(expression, timezone=zone_name)
+    @given(case=transition_cases(fixed=True))
+    def test_a_fixed_schedule_fires_each_local_wall_time_at_most_once(self, case: Case) -> None:
+        schedule = CronExpression(case.expression, timezone=case.zone_name)
         assert not schedule.is_interval
-        walls = [wall_of(f, zone(zone_name)) for f in take(schedule, data.draw(starts(zone_name)), 20)]
+        tz = zone(case.zone_name)
+        walls = [wall_of(f, tz) for f in take_within(schedule, case.start)]
         assert len(set(walls)) == len(walls), walls
 
     @PROPERTY
     @given(expression=expressions())
     def test_is_interval_follows_the_second_minute_and_hour_fields(self, expression: str) -> None:
         assert CronExpression(expression).is_interval is Reference.parse(expression).is_interval
+
+
+@st.composite
+def _day_expressions(draw: st.DrawFn) -> str:
+    """Noon on the days given by random day-of-month, month and day-of-week fields."""
+    month = "*"
+    if draw(st.integers(0, 3)) == 0:
+        month = ",".join(draw(st.lists(_item(1, 12, MONTH_NAMES), min_size=1, max_size=3)))
+    every_month = month == "*"
+    if draw(st.integers(0, 4)) == 0:
+        if draw(st.booleans()):
+            return f"cron(0 12 {draw(_dom_field(every_month, aws=True)).replace('?', '*')} {month} ? *)"
+        return f"cron(0 12 ? {month} {draw(_dow_field(every_month, aws=True)).replace('?', '*')} *)"
+    return f"0 12 {draw(_dom_field(every_month))} {month} {draw(_dow_field(every_month))}"
+
+
+class TestDays:
+    @PROPERTY
+    @given(
+        expression=_day_expressions(),
+        zone_name=st.sampled_from(ZONES),
+        start=st.datetimes(datetime(1990, 1, 1), datetime(2099, 12, 31), timezones=st.just(UTC)),
+    )
+    def test_the_days_are_exactly_those_of_the_reference_model(
+        self, expression: str, zone_name: str, start: datetime
+    ) -> None:
+        """L, LW, nW, L-n, nL, n#k, names, steps, and the OR of both day fields, over a year."""
+        end = start + timedelta(days=366)
+        schedule = CronExpression(expression, timezone=zone_name)
+        found = list(
+            itertools.islice(itertools.takewhile(lambda f: f <= end, schedule.iter_after(start)), 40)
+        )
+        assert found == reference_fires(Reference.parse(expression), zone_name, start, end, 40)
 
 
 @st.composite
