@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
 class ClockworkError(Exception):
@@ -84,9 +84,15 @@ class StoreUnavailable(ClockworkError):
 class UnknownPlugin(ClockworkError, LookupError):
     """No installed plugin provides the store scheme or launcher name asked for."""
 
-    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+    def __init__(
+        self, kind: str, name: str, known: Iterable[str], *, broken: Mapping[str, str] | None = None
+    ) -> None:
         known_list = ", ".join(sorted(known)) or "none"
-        super().__init__(f"no {kind} named {name!r} is installed (installed: {known_list})")
+        message = f"no {kind} named {name!r} is installed (installed: {known_list})"
+        if broken:
+            failures = "; ".join(f"{plugin}: {error}" for plugin, error in sorted(broken.items()))
+            message += f"; plugins that failed to load: {failures}"
+        super().__init__(message)
         self.kind = kind
         self.name = name
 

@@ -21,7 +21,10 @@ A third-party launcher plugin::
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+import importlib.metadata
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from importlib.metadata import EntryPoint
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -31,6 +34,7 @@ from clockwork_core.errors import InvalidValue, UnknownPlugin
 from clockwork_core.launcher import Launcher
 from clockwork_core.store import Store
 
+log = logging.getLogger(__name__)
 PROJECT = "clockwork"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -64,12 +68,39 @@ class Hooks:
         """Register extra metrics (a prometheus_client registry) for the worker's /metrics."""
 
 
+#: Plugins whose entry point failed to import: name -> the error, in words.
+BROKEN: dict[str, str] = {}
+
+
 def new_plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
     manager = pluggy.PluginManager(PROJECT)
     manager.add_hookspecs(Hooks)
     if load_entry_points:
-        manager.load_setuptools_entrypoints(PROJECT)
+        register_entry_points(manager, importlib.metadata.entry_points(group=PROJECT))
     return manager
+
+
+def register_entry_points(manager: pluggy.PluginManager, entry_points: Iterable[EntryPoint]) -> None:
+    """Register each plugin; one that fails to import is logged and left out, not fatal.
+
+    A broken third-party plugin must not stop the schedules that do not use it. Asking
+    for a store or launcher it would have provided names it and its error.
+    """
+    for entry_point in entry_points:
+        if manager.get_plugin(entry_point.name) is not None or manager.is_blocked(entry_point.name):
+            continue
+        try:
+            plugin = entry_point.load()
+        except Exception as exc:  # any import-time failure of somebody else's code
+            BROKEN[entry_point.name] = f"{type(exc).__name__}: {exc}"
+            log.warning(
+                "the clockwork plugin %r failed to load and is left out: %s",
+                entry_point.name,
+                BROKEN[entry_point.name],
+                extra={"action": "plugin_broken", "plugin": entry_point.name},
+            )
+            continue
+        manager.register(plugin, name=entry_point.name)
 
 
 @functools.lru_cache(maxsize=1)
@@ -105,7 +136,7 @@ def open_store(url: str, *, manager: pluggy.PluginManager | None = None) -> Stor
     try:
         factory = factories[parts.scheme]
     except KeyError:
-        raise UnknownPlugin("store", parts.scheme, factories) from None
+        raise UnknownPlugin("store", parts.scheme, factories, broken=BROKEN) from None
     return factory(parts)
 
 
@@ -115,5 +146,5 @@ def open_launcher(name: str, *, manager: pluggy.PluginManager | None = None, **o
     try:
         factory = factories[name]
     except KeyError:
-        raise UnknownPlugin("launcher", name, factories) from None
+        raise UnknownPlugin("launcher", name, factories, broken=BROKEN) from None
     return factory(**options)

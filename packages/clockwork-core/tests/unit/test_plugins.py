@@ -77,3 +77,27 @@ class TestLaunchers:
         manager = new_plugin_manager(load_entry_points=False)
         with pytest.raises(UnknownPlugin, match=r"\(installed: none\)"):
             open_launcher("process", manager=manager)
+
+
+class TestBrokenPlugins:
+    def test_a_plugin_that_fails_to_import_is_left_out_and_named_when_asked_for(self) -> None:
+        from importlib.metadata import EntryPoint
+
+        from clockwork_core.errors import UnknownPlugin
+        from clockwork_core.plugins import BROKEN, new_plugin_manager, open_launcher, register_entry_points
+
+        manager = new_plugin_manager(load_entry_points=False)
+        broken = EntryPoint(name="nomad", value="clockwork_no_such_module.plugin", group="clockwork")
+        working = EntryPoint(name="process", value="clockwork_core.launchers.process", group="clockwork")
+        try:
+            register_entry_points(manager, [broken, working])
+            assert manager.get_plugin("process") is not None
+            assert manager.get_plugin("nomad") is None
+            with pytest.raises(UnknownPlugin) as caught:
+                open_launcher("nomad", manager=manager)
+            assert str(caught.value) == (
+                "no launcher named 'nomad' is installed (installed: process); plugins that failed to load: "
+                "nomad: ModuleNotFoundError: No module named 'clockwork_no_such_module'"
+            )
+        finally:
+            BROKEN.pop("nomad", None)
