@@ -65,7 +65,14 @@ class Phase(enum.Enum):
 
 @attrs.frozen
 class Observation:
-    """What a launcher sees of one handle."""
+    """What a launcher sees of one handle.
+
+    ``exit_codes`` maps a container (or ``process``) to its exit code; a task killed by
+    signal n reports 128 + n, as shells and ECS do, and None where no code is known.
+    ``stop_reason`` says why the task stopped when something other than the task itself
+    decided it (a :meth:`Launcher.stop` reason, ECS's stoppedReason), or why it failed.
+    A task that exits 0 is SUCCEEDED, also after a stop that it handled gracefully.
+    """
 
     handle: str
     phase: Phase
@@ -91,7 +98,8 @@ class Launcher(Protocol):
 
         Idempotent per ``request.key``: launching a key again (a retry, or another
         worker recovering an expired lease) must not start a second task when the first
-        one started; it returns the handles of the one already started.
+        one started; it returns the handles of the one already started (the first
+        launch's parameters win).
         Raises :class:`~clockwork_core.errors.TransientLaunchError` for failures worth a
         retry and :class:`~clockwork_core.errors.PermanentLaunchError` for the others, with
         the launcher's own reason.
@@ -102,6 +110,8 @@ class Launcher(Protocol):
         """Observe handles, in batches where the backend allows; one observation per handle.
 
         A handle the launcher cannot find any more is reported with phase UNKNOWN.
+        Raises :class:`~clockwork_core.errors.LaunchError` when the backend cannot be asked
+        (the tracker logs it and tries again on its next pass).
         """
         ...
 
@@ -110,5 +120,5 @@ class Launcher(Protocol):
         ...
 
     def close(self) -> None:
-        """Release resources. The launcher is not used afterwards."""
+        """Release resources. Tasks already launched keep running. The launcher is not used afterwards."""
         ...
