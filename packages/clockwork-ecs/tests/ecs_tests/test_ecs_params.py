@@ -1,0 +1,132 @@
+"""Target parameters are checked where they enter, and the fire marks its request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from clockwork_core.errors import InvalidValue
+from clockwork_ecs.bucket import EC2, FARGATE
+from clockwork_ecs.fire import client_token, run_task_request, started_by, with_environment
+from clockwork_ecs.params import parse_params
+
+from .support import fire
+
+BASE: dict[str, Any] = {"cluster": "jobs", "task_definition": "backup"}
+VPC = {"awsvpcConfiguration": {"subnets": ["subnet-1"]}}
+
+
+class TestValidation:
+    @pytest.mark.parametrize(
+        "definition",
+        ["backup", "backup:7", "arn:aws:ecs:eu-west-1:123456789012:task-definition/backup:7"],
+    )
+    def test_it_accepts_a_family_a_revision_or_an_arn(self, definition: str) -> None:
+        assert parse_params({**BASE, "task_definition": definition}).task_definition == definition
+
+    @pytest.mark.parametrize(
+        ("changes", "field"),
+        [
+            ({"cluster": None}, "target.params.cluster"),
+            ({"task_definition": "two words"}, "target.params.task_definition"),
+            ({"count": 0}, "target.params.count"),
+            ({"count": True}, "target.params.count"),
+            ({"launch_type": "fargate"}, "target.params.launch_type"),
+            (
+                {"network_configuration": {"subnets": ["subnet-1"]}},
+                "target.params.network_configuration.subnets",
+            ),
+            (
+                {
+                    "network_configuration": {
+                        "awsvpcConfiguration": {"subnets": ["s"], "assignPublicIp": "YES"}
+                    }
+                },
+                "target.params.network_configuration.awsvpcConfiguration.assignPublicIp",
+            ),
+            (
+                {"placement_constraints": [{"type": "anywhere"}]},
+                "target.params.placement_constraints[0].type",
+            ),
+            ({"placement_strategy": [{"field": "cpu"}]}, "target.params.placement_strategy[0].type"),
+            (
+                {"overrides": {"containerOverrides": [{"name": "main", "cpu": "lots"}]}},
+                "target.params.overrides.containerOverrides[0].cpu",
+            ),
+            ({"overrides": {"taskRole": "x"}}, "target.params.overrides.taskRole"),
+            ({"tags": {"clockwork:fire-key": "x"}}, "target.params.tags.clockwork:fire-key"),
+            ({"propagate_tags": "ALL"}, "target.params.propagate_tags"),
+            ({"enable_execute_command": "yes"}, "target.params.enable_execute_command"),
+            ({"region": "Europe"}, "target.params.region"),
+            ({"endpoint_url": "ftp://x"}, "target.params.endpoint_url"),
+            (
+                {"launch_type": "EC2", "capacity_provider_strategy": [{"capacityProvider": "FARGATE"}]},
+                "target.params.capacity_provider_strategy",
+            ),
+        ],
+    )
+    def test_it_rejects_a_bad_value_naming_its_field(self, changes: dict[str, Any], field: str) -> None:
+        with pytest.raises(InvalidValue) as caught:
+            parse_params({**BASE, **changes})
+        assert caught.value.field == field
+        assert caught.value.reason
+
+    def test_it_takes_the_environment_as_a_list_or_a_mapping(self) -> None:
+        as_list = {"containerOverrides": [{"name": "main", "environment": [{"name": "A", "value": "1"}]}]}
+        as_map = {"containerOverrides": [{"name": "main", "environment": {"A": "1"}}]}
+        assert parse_params({**BASE, "overrides": as_list}) == parse_params({**BASE, "overrides": as_map})
+
+    @pytest.mark.parametrize(
+        ("changes", "kind"),
+        [
+            ({"launch_type": "FARGATE"}, FARGATE),
+            ({"launch_type": "EC2"}, EC2),
+            ({"capacity_provider_strategy": [{"capacityProvider": "FARGATE_SPOT"}]}, FARGATE),
+            ({"capacity_provider_strategy": [{"capacityProvider": "my-asg"}]}, EC2),
+            ({}, FARGATE),
+        ],
+    )
+    def test_it_counts_each_launch_against_the_right_ecs_quota(
+        self, changes: dict[str, Any], kind: str
+    ) -> None:
+        assert parse_params({**BASE, **changes}).kind == kind
+
+
+class TestFireMarks:
+    def test_the_client_token_and_started_by_fit_ecs_limits_and_follow_the_key(self) -> None:
+        request = fire(BASE)
+        assert len(client_token(request.key)) <= 64
+        assert len(started_by(request.key)) == 36
+        assert client_token(request.key).endswith(request.key)
+        assert client_token(fire(BASE, schedule_id="a").key) != client_token(fire(BASE, schedule_id="b").key)
+        assert client_token(fire(BASE, schedule_id="a").key) == client_token(
+            fire(BASE, schedule_id="a", attempt=3).key
+        )
+
+    def test_every_container_gets_the_fire_variables_over_the_users(self) -> None:
+        overrides = {
+            "containerOverrides": [
+                {
+                    "name": "main",
+                    "environment": [{"name": "CLOCKWORK_RUN_ID", "value": "x"}, {"name": "A", "value": "1"}],
+                }
+            ]
+        }
+        fire_env = {"CLOCKWORK_RUN_ID": "r", "CLOCKWORK_SCHEDULE_ID": "s", "CLOCKWORK_FIRE_TIME": "t"}
+        merged = with_environment(overrides, ["main", "sidecar"], fire_env)
+        by_name = {
+            c["name"]: {e["name"]: e["value"] for e in c["environment"]} for c in merged["containerOverrides"]
+        }
+        assert by_name == {"main": {"A": "1", **fire_env}, "sidecar": fire_env}
+
+    def test_the_request_keeps_the_users_tags_and_adds_the_fires(self) -> None:
+        request = fire({**BASE, "tags": {"team": "data"}})
+        kwargs = run_task_request(parse_params(request.params), request, ["main"])
+        assert [t["key"] for t in kwargs["tags"]] == [
+            "team",
+            "clockwork:fire-key",
+            "clockwork:schedule-id",
+            "clockwork:fire-time",
+        ]
+        assert kwargs["count"] == 1
+        assert (kwargs["cluster"], kwargs["taskDefinition"]) == ("jobs", "backup")
