@@ -30,9 +30,12 @@ import attrs
 import pytest
 from clockwork_core.model import Policies, Schedule, Target
 from clockwork_core.planner import jitter
-from clockwork_core.plugins import hookimpl, new_plugin_manager
+from clockwork_core.plugins import hookimpl, launcher_factories, new_plugin_manager
 from clockwork_runner import Clockwork
 from clockwork_worker.cli import main
+
+#: The launchers installed in this environment (the workspace installs every plugin).
+INSTALLED = ", ".join(sorted(launcher_factories(new_plugin_manager())))
 
 LAUNCHED = {"LAUNCHED", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT"}
 
@@ -94,7 +97,7 @@ class TestBadInput:
         assert result.returncode == 2
         assert result.message == (
             "clockwork: --launcher (or CLOCKWORK_LAUNCHER) names the launcher 'nomad', which is not "
-            "installed (installed: process)"
+            f"installed (installed: {INSTALLED})"
         )
 
     def test_a_stored_schedule_whose_launcher_is_not_installed(self, clockwork: Clockwork) -> None:
@@ -107,7 +110,7 @@ class TestBadInput:
         result = clockwork("run", "--once")
         assert result.returncode == 2
         assert result.message == (
-            "clockwork: schedule 'remote' names the launcher 'nomad', which is not installed (installed: process)"
+            f"clockwork: schedule 'remote' names the launcher 'nomad', which is not installed (installed: {INSTALLED})"
         )
 
     def test_a_missing_crontab(self, clockwork: Clockwork) -> None:
