@@ -34,6 +34,10 @@ class LaunchRequest:
     attempt: int
     params: Mapping[str, Any]
     trigger: Trigger = Trigger.SCHEDULE
+    #: Whether an earlier attempt of this fire may already have started a task (a retry,
+    #: or a worker recovering a dead worker's claim). When False, this is the fire's first
+    #: launch and a launcher may skip looking for a task it already started.
+    may_have_started: bool = True
 
     @property
     def environment(self) -> dict[str, str]:

@@ -133,7 +133,9 @@ class EcsLauncher:
         region = self._region(target.region)
         endpoint = target.endpoint_url or self.endpoint_url
         client = self.client(region, endpoint)
-        found = self._find(client, target.cluster, request.key)
+        # The lookup costs ListTasks calls; a fire's first launch cannot have started a
+        # task yet, and clientToken covers a RunTask retried inside this call.
+        found = self._find(client, target.cluster, request.key) if request.may_have_started else []
         if found:
             log.info(
                 "%s at %s was already launched: %s",

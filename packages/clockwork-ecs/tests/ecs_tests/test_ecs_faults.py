@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
 import pytest
 from clockwork_core.errors import LaunchError, PermanentLaunchError, TransientLaunchError
 from clockwork_ecs.bucket import FARGATE
@@ -179,3 +180,17 @@ class TestThrottling:
         with pytest.raises(TransientLaunchError):
             launcher.launch(fire(world.params()))
         assert launcher.buckets.get(REGION, world.endpoint, FARGATE).reserve() > 0.5
+
+
+class TestLookupCost:
+    def test_a_first_launch_skips_the_lookup_and_a_carried_over_one_does_it(
+        self, world: World, launcher: EcsLauncher, faults: Faults
+    ) -> None:
+        first = attrs.evolve(fire(world.params()), may_have_started=False)
+        launched = launcher.launch(first)
+        assert faults.count("ListTasks") == 0
+        assert faults.count("RunTask") == 1
+        # The same fire carried over (a retry, a recovered claim) looks first and finds it.
+        assert launcher.launch(attrs.evolve(first, may_have_started=True)) == launched
+        assert faults.count("ListTasks") >= 1
+        assert faults.count("RunTask") == 1

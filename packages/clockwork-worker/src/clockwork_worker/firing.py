@@ -70,7 +70,7 @@ def fire(ctx: FireContext, record: ScheduleRecord) -> ScheduleRecord | None:
         )
         return None
     _record_missed(ctx, claimed, decision)
-    outcome = _carry_out(ctx, claimed, decision)
+    outcome = _carry_out(ctx, claimed, decision, carried_over=record.pending is not None)
     completion = after_fire(claimed, decision, outcome, now=ctx.clock.now())
     if outcome is Outcome.RETRY and not completion.retrying and decision.fire is not None:
         _put(ctx, _run(claimed, decision.fire, RunStatus.FAILED_TO_LAUNCH, error="launch attempts exhausted"))
@@ -112,7 +112,9 @@ def _record_missed(ctx: FireContext, record: ScheduleRecord, decision: Decision)
         )
 
 
-def _carry_out(ctx: FireContext, record: ScheduleRecord, decision: Decision) -> Outcome:
+def _carry_out(
+    ctx: FireContext, record: ScheduleRecord, decision: Decision, *, carried_over: bool
+) -> Outcome:
     fire_ = decision.fire
     if fire_ is None or decision.action is Action.NOTHING:
         return Outcome.DONE
@@ -123,10 +125,12 @@ def _carry_out(ctx: FireContext, record: ScheduleRecord, decision: Decision) -> 
     if decision.action is Action.MISS:
         _put(ctx, _run(record, fire_, RunStatus.MISSED, error="later than the starting deadline"))
         return Outcome.DONE
-    return _launch(ctx, record, decision, fire_)
+    return _launch(ctx, record, decision, fire_, carried_over=carried_over)
 
 
-def _launch(ctx: FireContext, record: ScheduleRecord, decision: Decision, fire_: Fire) -> Outcome:
+def _launch(
+    ctx: FireContext, record: ScheduleRecord, decision: Decision, fire_: Fire, *, carried_over: bool
+) -> Outcome:
     schedule = record.schedule
     try:
         launcher = ctx.launchers[schedule.target.launcher]
@@ -146,6 +150,9 @@ def _launch(ctx: FireContext, record: ScheduleRecord, decision: Decision, fire_:
         attempt=fire_.attempt,
         params=schedule.target.params,
         trigger=fire_.trigger,
+        # Only a fire carried over in ``pending`` (a retry, or a dead worker's claim) can
+        # have been launched before; a fresh claim is its fire's first launch.
+        may_have_started=carried_over,
     )
     ctx.clock.wait_until(fire_.launch_at, _NEVER)
     started = ctx.clock.now()

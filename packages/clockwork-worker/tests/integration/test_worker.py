@@ -137,6 +137,8 @@ class TestLaunchFailures:
         run = next(r for r in runs_of(store, "flaky") if r.status is RunStatus.SUCCEEDED)
         assert run.attempts == 3
         assert [r.attempt for r in launcher.requests if r.key == run.key] == [1, 2, 3]
+        # A fresh claim is the fire's first launch; its retries may have started a task.
+        assert [r.may_have_started for r in launcher.requests if r.key == run.key] == [False, True, True]
 
     def test_exhausted_retries_record_failed_to_launch(self, running: Running) -> None:
         store, launcher = MemoryStore(), RecordingLauncher()
@@ -177,6 +179,9 @@ class TestRecovery:
         wait_for(lambda: bool(launcher.started()))
         time.sleep(1)
         assert [(r.schedule_id, r.instant) for r in launcher.started()] == [("orphan", instant)]
+        assert launcher.started()[0].may_have_started, (
+            "a recovered fire may have been launched by the dead worker"
+        )
         cursor = store.get("orphan").cursor
         assert cursor is not None
         assert cursor >= instant
