@@ -138,27 +138,28 @@ class CapacityCollector:
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import CounterMetricFamily
 
-        units = CounterMetricFamily(
-            "clockwork_dynamodb_consumed_capacity_units",
-            "Capacity units DynamoDB reported as consumed (ReturnConsumedCapacity), by operation.",
-            labels=["table", "operation", "kind"],
+        families = (
+            (
+                "clockwork_dynamodb_consumed_capacity_units",
+                "Capacity units DynamoDB reported as consumed (ReturnConsumedCapacity), by operation.",
+                "kind",
+                self.meter.units(),
+            ),
+            (
+                "clockwork_dynamodb_requests",
+                "DynamoDB calls answered, by outcome (ok, condition_failed: billed, at least 1 WCU).",
+                "outcome",
+                self.meter.requests(),
+            ),
+            (
+                "clockwork_dynamodb_retries",
+                "DynamoDB attempts repeated after throttling, a 5xx or a connection error.",
+                "reason",
+                self.meter.retries(),
+            ),
         )
-        for table, operation, kind, value in self.meter.units():
-            units.add_metric([table, operation, kind], value)
-        yield units
-        requests = CounterMetricFamily(
-            "clockwork_dynamodb_requests",
-            "DynamoDB calls answered, by outcome (ok, condition_failed: billed, at least 1 WCU).",
-            labels=["table", "operation", "outcome"],
-        )
-        for table, operation, outcome, count in self.meter.requests():
-            requests.add_metric([table, operation, outcome], count)
-        yield requests
-        retries = CounterMetricFamily(
-            "clockwork_dynamodb_retries",
-            "DynamoDB attempts repeated after throttling, a 5xx or a connection error.",
-            labels=["table", "operation", "reason"],
-        )
-        for table, operation, reason, count in self.meter.retries():
-            retries.add_metric([table, operation, reason], count)
-        yield retries
+        for name, documentation, label, samples in families:
+            family = CounterMetricFamily(name, documentation, labels=["table", "operation", label])
+            for table, operation, value, amount in samples:
+                family.add_metric([table, operation, value], amount)
+            yield family
