@@ -118,15 +118,6 @@ def _first(schedule: Schedule, low: datetime, until: datetime, limit: int) -> li
     return found
 
 
-def _enumerate(schedule: Schedule, low: datetime, until: datetime) -> list[datetime]:
-    found: list[datetime] = []
-    current = next_instant(schedule, low)
-    while current is not None and current <= until:
-        found.append(current)
-        current = next_instant(schedule, current)
-    return found
-
-
 @attrs.frozen
 class Due:
     """When a schedule next needs attention, and after which instant its fires count."""
