@@ -12,8 +12,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-
-from .emulators import (
+from clockwork_dynamodb.testing.emulators import (
     FAKE_CREDENTIALS,
     Backend,
     Emulator,

@@ -14,9 +14,8 @@ from clockwork_core.store import Store
 from clockwork_core.testing.support import T0
 from clockwork_dynamodb import schema
 from clockwork_dynamodb.migrate import LEGACY_KIND
+from clockwork_dynamodb.testing.emulators import Backend, delete_table
 from clockwork_worker.cli import main
-
-from .emulators import Backend, delete_table
 
 LEGACY_ID = "0b9e6c1e-6f1a-4d0e-9a59-2f1c1c0e7a11"
 

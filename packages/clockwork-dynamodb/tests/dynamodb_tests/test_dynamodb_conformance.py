@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 from clockwork_core.testing import StoreConformance
-
-from .emulators import Backend
+from clockwork_dynamodb.testing.emulators import Backend
 
 
 class TestDynamoDBStoreOnMoto(StoreConformance):

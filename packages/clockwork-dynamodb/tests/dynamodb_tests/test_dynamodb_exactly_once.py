@@ -12,9 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from clockwork_dynamodb.testing.emulators import Backend
 from clockwork_worker.testing import ExactlyOnceTrial
-
-from .emulators import Backend
 
 EVERY_SECOND = 5
 

@@ -19,8 +19,7 @@ from clockwork_core.testing.support import T0
 from clockwork_dynamodb.calls import Backoff
 from clockwork_dynamodb.capacity import CapacityMeter
 from clockwork_dynamodb.store import DynamoDBStore
-
-from .emulators import Backend, Fault, Proxy, create_table, dynalite, free_port
+from clockwork_dynamodb.testing.emulators import Backend, Fault, Proxy, create_table, dynalite, free_port
 
 FAST = Backoff(attempts=4, base=0.001, cap=0.01)
 THROTTLED = "ProvisionedThroughputExceededException"

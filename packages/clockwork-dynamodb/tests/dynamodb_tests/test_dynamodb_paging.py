@@ -13,8 +13,7 @@ from clockwork_core.testing.support import T0
 from clockwork_dynamodb.capacity import CapacityMeter
 from clockwork_dynamodb.items import new_schedule_item
 from clockwork_dynamodb.store import DynamoDBStore
-
-from .emulators import Backend, create_table, delete_table
+from clockwork_dynamodb.testing.emulators import Backend, create_table, delete_table
 
 #: About 1.6 KB per schedule (a long name and description): 800 of them are 1.3 MB.
 SCHEDULES = 800

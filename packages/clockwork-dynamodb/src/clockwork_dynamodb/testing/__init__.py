@@ -1,0 +1,1 @@
+"""Test helpers for code that uses a clockwork DynamoDB table: see :mod:`.emulators`."""
