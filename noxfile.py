@@ -10,6 +10,7 @@ ROOT = Path(__file__).parent
 PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists())
 SOURCES = [str(p / "src") for p in PACKAGES]
 TESTS = [str(p / "tests") for p in PACKAGES if (p / "tests").exists()]
+INFRA = sorted(str(p) for p in (ROOT / "infra").glob("*.py"))
 
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["ci"]
@@ -43,7 +44,7 @@ def run_lint(session: nox.Session) -> None:
 
 
 def run_typecheck(session: nox.Session) -> None:
-    session.run("mypy", *SOURCES, "noxfile.py", "dev.py", "benchmarks")
+    session.run("mypy", *SOURCES, "noxfile.py", "dev.py", "benchmarks", *INFRA)
     # One run per package's tests: each package may have its own conftest.py.
     for tests in TESTS:
         session.run("mypy", tests)
@@ -99,6 +100,13 @@ def bench_worker(session: nox.Session) -> None:
     """Lateness p50/p99 and fires per second on SQLite (1,000 and 10,000 schedules); writes .bench/worker.json."""
     sync(session)
     session.run("python", "benchmarks/worker_bench.py", *session.posargs, env={"PYTHONHASHSEED": "0"})
+
+
+@nox.session(name="lambda-zip")
+def lambda_zip(session: nox.Session) -> None:
+    """The custom resource's Lambda package, from uv.lock: writes dist/clockwork-cfn-resource-lambda.zip."""
+    sync(session)
+    session.run("python", "infra/lambda_zip.py", "--out", "dist/", *session.posargs)
 
 
 @nox.session(name="golden", venv_backend="none")

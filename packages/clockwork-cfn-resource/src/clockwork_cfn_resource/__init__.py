@@ -1,0 +1,1 @@
+"""The Lambda handler behind clockwork's CloudFormation custom resource."""
