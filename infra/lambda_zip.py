@@ -71,6 +71,7 @@ FIRST_PARTY_UNUSED = frozenset(
         "clockwork_core/testing",
         "clockwork_dynamodb/testing",
         "clockwork_cfn_resource/lint",
+        "clockwork_cfn_resource/testing.py",
     }
 )
 #: Kept in each *.dist-info: importlib.metadata needs METADATA and entry_points.txt.
@@ -216,7 +217,7 @@ def trimmed(relative: PurePosixPath) -> bool:
         )
     if top in ("botocore", "boto3") and len(parts) > 3 and parts[1] == "data":
         return parts[2] not in SERVICES
-    if len(parts) > 2 and "/".join(parts[:2]) in FIRST_PARTY_UNUSED:
+    if len(parts) >= 2 and "/".join(parts[:2]) in FIRST_PARTY_UNUSED:
         return True
     return not top.startswith("clockwork_") and len(parts) > 2 and parts[1] in ("tests", "test")
 

@@ -12,6 +12,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from clockwork_cfn_resource.testing import REGION, ResponseServer
 from clockwork_core.store import Store
 from clockwork_dynamodb.store import DynamoDBStore
 from clockwork_dynamodb.testing.emulators import (
@@ -22,8 +23,6 @@ from clockwork_dynamodb.testing.emulators import (
     delete_table,
     moto_server,
 )
-
-from .support import REGION, ResponseServer
 
 
 @pytest.fixture(autouse=True)

@@ -14,9 +14,14 @@ from urllib.parse import urlsplit
 import pytest
 from clockwork_cfn_resource.handler import handler
 from clockwork_cfn_resource.response import MAX_BODY
+from clockwork_cfn_resource.testing import (
+    LambdaContext,
+    ResponseServer,
+    SilentEndpoint,
+    event,
+    original_properties,
+)
 from clockwork_core.store import Store
-
-from .support import LambdaContext, ResponseServer, SilentEndpoint, event, original_properties
 
 
 @pytest.fixture

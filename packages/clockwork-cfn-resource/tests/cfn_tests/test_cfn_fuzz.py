@@ -18,14 +18,13 @@ from typing import Any
 import pytest
 from clockwork_cfn_resource.handler import handler
 from clockwork_cfn_resource.properties import KNOWN
+from clockwork_cfn_resource.testing import LambdaContext, ResponseServer, event, original_properties
 from clockwork_core.errors import ScheduleNotFound
 from clockwork_core.store import Store
 from clockwork_dynamodb.store import DynamoDBStore
 from clockwork_dynamodb.testing.emulators import Backend
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from .support import LambdaContext, ResponseServer, event, original_properties
 
 EXPLORE = os.environ.get("CLOCKWORK_CFN_EXPLORE") == "1"
 FUZZ = settings(

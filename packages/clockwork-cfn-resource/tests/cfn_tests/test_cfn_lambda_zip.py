@@ -20,11 +20,10 @@ from typing import Any
 
 import attrs
 import pytest
+from clockwork_cfn_resource.testing import REGION, ResponseServer, event, original_properties
 from clockwork_core.errors import ScheduleNotFound
 from clockwork_core.store import Store
 from clockwork_dynamodb.testing.emulators import FAKE_CREDENTIALS, Backend
-
-from .support import REGION, ResponseServer, event, original_properties
 
 ROOT = Path(__file__).resolve().parents[4]
 BUILDER = ROOT / "infra" / "lambda_zip.py"
@@ -138,6 +137,7 @@ class TestTheZip:
             "clockwork_core/testing/",
             "clockwork_dynamodb/testing/",
             "clockwork_cfn_resource/lint/",
+            "clockwork_cfn_resource/testing.py",
         ):
             assert not [name for name in names if name.startswith(unused)]
         assert "clockwork_cfn_resource/handler.py" in names

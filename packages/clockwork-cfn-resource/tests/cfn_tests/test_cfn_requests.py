@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from clockwork_cfn_resource.handler import handler
+from clockwork_cfn_resource.testing import LambdaContext, ResponseServer, event, original_properties, thaw
 from clockwork_core.errors import ScheduleNotFound
 from clockwork_core.model import Concurrency, MissedFires, RetryPolicy
 from clockwork_core.store import Store
@@ -16,8 +17,6 @@ from clockwork_core.testing.support import T0
 from clockwork_core.zones import isoformat_z
 from clockwork_dynamodb.store import DynamoDBStore
 from clockwork_dynamodb.testing.emulators import Backend, create_table, delete_table
-
-from .support import LambdaContext, ResponseServer, event, original_properties, thaw
 
 
 def _send(sent: dict[str, Any], responses: ResponseServer, count: int = 1) -> dict[str, Any]:

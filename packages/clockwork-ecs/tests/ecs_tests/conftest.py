@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 from clockwork_ecs.launcher import EcsLauncher
+from clockwork_ecs.testing import World, build_world
 
-from .emulator import FAKE_CREDENTIALS, MotoServer, World, build_world
+from .emulator import FAKE_CREDENTIALS, MotoServer
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -2,7 +2,7 @@
 
 * :class:`MotoServer`: ``python -m moto.server`` in a process group of its own (the
   pattern of clockwork-dynamodb's ``emulators.py``), killed with its group at teardown.
-* :class:`World`: a cluster, a Fargate task definition with container-level ``memory``,
+* :class:`World` (from :mod:`clockwork_ecs.testing`): a cluster, a Fargate task definition with container-level ``memory``,
   two subnets of moto's default VPC and an explicit security group: what moto needs to
   run a Fargate task.
 * :class:`Faults`: answers chosen ECS calls in-process, through botocore's
@@ -31,21 +31,16 @@ import sys
 import threading
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import attrs
-import boto3
 from botocore.awsrequest import AWSResponse, HTTPHeaders
-from clockwork_ecs.launcher import default_client
+from clockwork_ecs.testing import REGION
 
 if TYPE_CHECKING:
-    from mypy_boto3_ec2.client import EC2Client
     from mypy_boto3_ecs.client import ECSClient
 
-REGION = "us-east-1"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -107,66 +102,6 @@ class MotoServer:
         url = f"{self.endpoint}/moto-api/state-manager/set-transition"
         with urllib.request.urlopen(urllib.request.Request(url, data=body, method="POST"), timeout=10):
             pass
-
-
-@attrs.frozen
-class World:
-    """An ECS cluster with what a Fargate task needs, in moto."""
-
-    endpoint: str
-    cluster: str
-    family: str
-    container: str
-    subnets: tuple[str, ...]
-    security_group: str
-
-    def ecs(self) -> ECSClient:
-        return default_client(REGION, self.endpoint)
-
-    def params(self, **changes: Any) -> dict[str, Any]:
-        """Target params that run a Fargate task of the world's family."""
-        params: dict[str, Any] = {
-            "cluster": self.cluster,
-            "task_definition": self.family,
-            "launch_type": "FARGATE",
-            "network_configuration": {
-                "awsvpcConfiguration": {"subnets": [self.subnets[0]], "securityGroups": [self.security_group]}
-            },
-            "region": REGION,
-            "endpoint_url": self.endpoint,
-        }
-        params.update(changes)
-        return params
-
-
-def build_world(endpoint: str) -> World:
-    ecs = default_client(REGION, endpoint)
-    ec2: EC2Client = boto3.client("ec2", region_name=REGION, endpoint_url=endpoint)
-    subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
-    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-    suffix = uuid.uuid4().hex[:8]
-    group = ec2.create_security_group(
-        GroupName=f"clockwork-{suffix}", Description="clockwork tests", VpcId=vpc
-    )
-    cluster = f"clockwork-{suffix}"
-    ecs.create_cluster(clusterName=cluster)
-    family = f"job-{suffix}"
-    ecs.register_task_definition(
-        family=family,
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "main", "image": "busybox", "memory": 512, "essential": True}],
-    )
-    return World(
-        endpoint=endpoint,
-        cluster=cluster,
-        family=family,
-        container="main",
-        subnets=tuple(s["SubnetId"] for s in subnets[:2]),
-        security_group=group["GroupId"],
-    )
 
 
 Answer = Callable[[Mapping[str, Any]], Mapping[str, Any] | None]

@@ -17,8 +17,7 @@ import pytest
 from clockwork_core.launcher import Launched, Launcher
 from clockwork_core.testing import EnvironmentProbe, LauncherConformance
 from clockwork_ecs.launcher import EcsLauncher, Handle
-
-from .emulator import REGION, World
+from clockwork_ecs.testing import REGION, World
 
 
 class TestEcsLauncherOnMoto(LauncherConformance):

@@ -17,8 +17,8 @@ import attrs
 import pytest
 from clockwork_ecs.fire import started_by
 from clockwork_ecs.launcher import EcsLauncher, Handle
+from clockwork_ecs.testing import World
 
-from .emulator import World
 from .support import fire
 
 CHILD = Path(__file__).with_name("crash_child.py")

@@ -18,8 +18,9 @@ import pytest
 from clockwork_core.errors import LaunchError, PermanentLaunchError, TransientLaunchError
 from clockwork_ecs.bucket import FARGATE
 from clockwork_ecs.launcher import EcsLauncher
+from clockwork_ecs.testing import REGION, World
 
-from .emulator import REGION, Faults, World, error
+from .emulator import Faults, error
 from .support import fire
 
 

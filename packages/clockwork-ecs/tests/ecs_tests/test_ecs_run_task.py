@@ -13,8 +13,9 @@ import pytest
 from clockwork_core.errors import PermanentLaunchError
 from clockwork_ecs.fire import KEY_TAG, client_token, started_by
 from clockwork_ecs.launcher import EcsLauncher, Handle
+from clockwork_ecs.testing import World
 
-from .emulator import Faults, World
+from .emulator import Faults
 from .support import fire
 
 ROLE = "arn:aws:iam::123456789012:role/"

@@ -8,8 +8,9 @@ from typing import Any
 
 from clockwork_core.launcher import Phase
 from clockwork_ecs.launcher import EcsLauncher, Handle, observe
+from clockwork_ecs.testing import REGION, World, build_world
 
-from .emulator import REGION, Faults, World, build_world
+from .emulator import Faults
 from .support import fire
 
 

@@ -25,8 +25,7 @@ from clockwork_core.plugins import open_store
 from clockwork_core.store import Store
 from clockwork_ecs.fire import started_by
 from clockwork_ecs.launcher import Handle
-
-from .emulator import World
+from clockwork_ecs.testing import World
 
 HERE = Path(__file__).parent
 LEASE = "2"

@@ -1,8 +1,10 @@
-"""What the custom resource's tests talk to: CloudFormation's side of the conversation.
+"""CloudFormation's side of the conversation, for testing the custom resource (ours, and
+a deployment's: send the handler events as CloudFormation would, read its answers).
 
 * :class:`ResponseServer`: a real HTTP server on loopback standing in for the pre-signed
   S3 URL; it records every PUT (path, headers, body). With ``tls``, it serves https with
-  a self-signed certificate that the test makes trusted through ``SSL_CERT_FILE``.
+  a self-signed certificate (made with ``cryptography``, which must be installed) that
+  the test makes trusted through ``SSL_CERT_FILE``.
 * :class:`SilentEndpoint`: a port that accepts connections and never answers (a DynamoDB
   endpoint that hangs).
 * :func:`event`: requests shaped as CloudFormation sends them.
