@@ -30,7 +30,7 @@ from typing import NoReturn
 
 from clockwork_core.errors import ClockworkError, InvalidExpression, InvalidValue, UnknownPlugin
 
-from clockwork_worker import config, logs
+from clockwork_worker import config, legacy_env, logs
 
 STORE = config.Setting(
     "--store",
@@ -118,9 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _resolve_globals(args: argparse.Namespace) -> None:
     """Replace the global flags' raw text in ``args`` with their resolved values."""
-    args.environ = os.environ
+    args.environ = legacy_env.resolved(os.environ)
     for setting in GLOBAL:
-        setattr(args, setting.dest, config.resolve(setting, getattr(args, setting.dest, None), os.environ))
+        setattr(args, setting.dest, config.resolve(setting, getattr(args, setting.dest, None), args.environ))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
