@@ -1,0 +1,1 @@
+"""The clockwork stack created from infra/template.yaml in moto's CloudFormation."""
