@@ -157,6 +157,7 @@ class SilentEndpoint:
         self._socket.bind(("127.0.0.1", 0))
         self._socket.listen(64)
         self._held: list[socket.socket] = []
+        self._lock = threading.Lock()
         self._closed = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -170,7 +171,11 @@ class SilentEndpoint:
                 connection, _ = self._socket.accept()
             except OSError:
                 return
-            self._held.append(connection)
+            with self._lock:
+                if self._closed.is_set():  # accepted while closing: close it here
+                    connection.close()
+                    return
+                self._held.append(connection)
             if self.drip:
                 threading.Thread(target=self._drip, args=(connection,), daemon=True).start()
 
@@ -185,10 +190,11 @@ class SilentEndpoint:
             return
 
     def close(self) -> None:
-        self._closed.set()
-        self._socket.close()
-        for connection in self._held:
-            connection.close()
+        with self._lock:
+            self._closed.set()
+            self._socket.close()
+            for connection in self._held:
+                connection.close()
 
 
 @attrs.frozen
