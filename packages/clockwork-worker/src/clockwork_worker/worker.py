@@ -1,9 +1,11 @@
 """The worker loop: poll into a timer heap, fire on time, track runs, shut down cleanly.
 
-Step 1 of the firing protocol lives here: every ``poll_interval`` the worker asks the
+Step 1 of the firing protocol lives here: every ``poll_interval`` a feeder thread asks the
 store for schedules due within ``lookahead`` (in the shards it holds) and keeps them in
-a timer heap, so that it fires on time rather than on the next poll. ``claim_ahead``
-before a schedule's ``due_at`` a pool thread claims and fires it (:mod:`firing`).
+a timer heap, so that the worker fires on time rather than on the next poll; the same
+thread tracks runs. The dispatching thread only watches the heap: ``claim_ahead`` before
+a schedule's ``due_at`` it hands the schedule to a pool thread, which claims and fires
+it (:mod:`firing`). A slow poll or tracking pass never holds a fire back.
 """
 
 from __future__ import annotations
@@ -74,7 +76,10 @@ class Worker:
             lease=settings.lease,
         )
         self._stop = threading.Event()
+        #: Wakes the dispatching thread (a new timer, a finished fire, stop).
         self._wake = threading.Event()
+        #: Wakes the feeding thread (stop).
+        self._feed_wake = threading.Event()
         self._heap: list[tuple[datetime, int, str]] = []
         self._records: dict[str, ScheduleRecord] = {}
         self._in_flight: dict[str, Future[None]] = {}
@@ -90,6 +95,7 @@ class Worker:
         """Stop claiming; :meth:`run` finishes the fires in flight, releases shards and returns."""
         self._stop.set()
         self._wake.set()
+        self._feed_wake.set()
 
     def health(self) -> tuple[bool, str]:
         now = self.clock.now()
@@ -107,25 +113,43 @@ class Worker:
     # --- the loop ---------------------------------------------------------------------
 
     def run(self) -> None:
-        """Run until :meth:`stop`; then finish fires in flight and release shard leases."""
+        """Run until :meth:`stop`; then finish fires in flight and release shard leases.
+
+        Two threads: this one hands each timer to a fire thread ``claim_ahead`` before its
+        time, and does nothing else, so that a slow store call never holds a fire back;
+        the feeder (:meth:`_feed`) polls the store into the heap and tracks runs.
+        """
         log.info("worker %s started", self.settings.worker_id, extra={"action": "worker_started"})
-        next_poll = next_track = self.clock.now()
+        feeder = threading.Thread(target=self._feed, name="poll", daemon=True)
+        feeder.start()
         try:
             while not self._stop.is_set():
-                now = self.clock.now()
-                self._heartbeat(now)
-                if now >= next_poll:
-                    self._poll(now)
-                    next_poll = now + self.settings.poll_interval
-                if now >= next_track:
-                    self._track(now)
-                    next_track = now + self.settings.track_interval
-                self._dispatch(self.clock.now())
-                wake_at = min(next_poll, next_track, self._next_timer() or next_poll)
+                # Cleared first: a record remembered from now on wakes the wait below.
                 self._wake.clear()
-                self.clock.wait_until(wake_at, self._wake)
+                now = self.clock.now()
+                self._dispatch(now)
+                self.clock.wait_until(self._next_timer() or now + self.settings.poll_interval, self._wake)
         finally:
+            self._stop.set()
+            self._feed_wake.set()
+            feeder.join()
             self._shutdown()
+
+    def _feed(self) -> None:
+        """Poll the store into the timer heap and track runs, each on its own interval."""
+        next_poll = next_track = self.clock.now()
+        while not self._stop.is_set():
+            now = self.clock.now()
+            self._heartbeat(now)
+            if now >= next_poll:
+                self._poll(now)
+                next_poll = now + self.settings.poll_interval
+                self._wake.set()
+            if now >= next_track:
+                self._track(now)
+                next_track = now + self.settings.track_interval
+            self._feed_wake.clear()
+            self.clock.wait_until(min(next_poll, next_track), self._feed_wake)
 
     def run_once(self) -> int:
         """One pass: fire everything due now, track runs once, and return the number of fires."""
