@@ -172,11 +172,14 @@ def run_worker(args: argparse.Namespace) -> int:
 
 
 def _wanted(store: Store, table: crontab.Crontab | None, default: str) -> list[tuple[str, str]]:
-    wanted = [(default, f"{LAUNCHER.flag} (or {LAUNCHER.env})")]
+    """Each launcher name in use, with the first who asks for it (one per name: the stored
+    schedules are read page by page and not kept, so memory does not grow with the table)."""
+    wanted = {default: f"{LAUNCHER.flag} (or {LAUNCHER.env})"}
     if table is not None:
-        wanted.append((table.launcher, f"the crontab {table.shown}"))
-    wanted.extend((r.schedule.target.launcher, f"schedule {r.id!r}") for r in store.list())
-    return wanted
+        wanted.setdefault(table.launcher, f"the crontab {table.shown}")
+    for record in store.list():
+        wanted.setdefault(record.schedule.target.launcher, f"schedule {record.id!r}")
+    return list(wanted.items())
 
 
 def _sync(store: Store, table: crontab.Crontab) -> None:
