@@ -79,6 +79,8 @@ def ci(session: nox.Session) -> None:
     run_lint(session)
     run_typecheck(session)
     run_tests(session)
+    # The benchmarks' quick mode, so that the suite cannot rot (its numbers are not judged).
+    session.run("python", "benchmarks/suite.py", "--quick", env={"PYTHONHASHSEED": "0"})
 
 
 @nox.session
@@ -89,47 +91,11 @@ def fmt(session: nox.Session) -> None:
     session.run("ruff", "check", "--fix", ".")
 
 
-@nox.session(name="bench-cron")
-def bench_cron(session: nox.Session) -> None:
-    """next_after per second, clockwork against croniter used directly; writes .bench/cron.json."""
-    sync(session)
-    session.run("python", "benchmarks/cron_bench.py", *session.posargs, env={"PYTHONHASHSEED": "0"})
-
-
-@nox.session(name="bench-worker")
-def bench_worker(session: nox.Session) -> None:
-    """Lateness p50/p99 and fires per second on SQLite (1,000 and 10,000 schedules); writes .bench/worker.json."""
-    sync(session)
-    session.run("python", "benchmarks/worker_bench.py", *session.posargs, env={"PYTHONHASHSEED": "0"})
-
-
-@nox.session(name="lambda-zip")
-def lambda_zip(session: nox.Session) -> None:
-    """The custom resource's Lambda package, from uv.lock: writes dist/clockwork-cfn-resource-lambda.zip."""
-    sync(session)
-    session.run("python", "infra/lambda_zip.py", "--out", "dist/", *session.posargs)
-
-
 @nox.session
-def package(session: nox.Session) -> None:
-    """The Lambda zip and dist/clockwork.yaml beside it, ready for `aws cloudformation package`."""
+def bench(session: nox.Session) -> None:
+    """Every benchmark: writes .bench/bench.json and .bench/bench.md (-- --quick for a short run, --only PART)."""
     sync(session)
-    session.run("python", "infra/package.py", "--out", "dist/", *session.posargs)
-
-
-@nox.session
-def e2e(session: nox.Session) -> None:
-    """End to end on emulators: the custom resource, three workers killed and restarted, ECS on moto."""
-    sync(session)
-    session.run(
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "infra/tests/e2e_tests",
-        *session.posargs,
-        env={"PYTHONHASHSEED": "0"},
-    )
+    session.run("python", "benchmarks/suite.py", *session.posargs, env={"PYTHONHASHSEED": "0"})
 
 
 @nox.session(name="golden", venv_backend="none")

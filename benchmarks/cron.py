@@ -1,22 +1,21 @@
 """next_after computations per second: clockwork's CronExpression beside croniter used directly.
 
-Run with ``python3 dev.py nox -s bench-cron`` (``-- --quick`` for a short run). Writes
-``.bench/cron.json`` and prints a table. Both sides compute the same fires: croniter is
-given an aware start in the same zone, as a user of croniter would.
+Both sides compute the same fires: croniter is given an aware start in the same zone, as
+a user of croniter would. A part of ``suite.py`` (``nox -s bench -- --only cron``).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from clockwork_core import CronExpression
+from common import Part
 from croniter import croniter
+
+TITLE = "Cron: next_after per second"
 
 CASES = [
     ("dense", "*/5 * * * *"),
@@ -68,27 +67,25 @@ def measure(expr: str, zone: str, seconds: float) -> dict[str, object]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a short run, to check the benchmark works")
-    parser.add_argument("--out", default=".bench/cron.json")
-    args = parser.parse_args()
-    seconds = 0.3 if args.quick else 3.0
-    rows = [dict(measure(expr, zone, seconds), case=case) for case, expr in CASES for zone in ZONES]
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {"python": platform.python_version(), "machine": platform.machine(), "results": rows}, indent=2
-        )
+def run(quick: bool, work: Path) -> Part:
+    seconds = 0.3 if quick else 3.0
+    part = Part(TITLE, ("case", "expression", "zone", "clockwork/s", "croniter/s", "ratio"))
+    for case, expr in CASES:
+        for zone in ZONES:
+            found = measure(expr, zone, seconds)
+            part.add(
+                case=case,
+                expression=f"`{expr}`",
+                zone=zone,
+                **{
+                    "clockwork/s": found["clockwork_per_s"],
+                    "croniter/s": found["croniter_per_s"],
+                    "ratio": found["ratio"],
+                },
+            )
+    part.notes.append(
+        "Ratio = clockwork / croniter, side by side in this run. Both iterate through 2026 and start over; "
+        "clockwork also applies its DST rules (croniter alone does not), and probes a zone's transitions "
+        "once per zone and year, outside the loop."
     )
-    print(f"{'case':8} {'expression':14} {'zone':18} {'clockwork/s':>12} {'croniter/s':>12} {'ratio':>6}")
-    for r in rows:
-        print(
-            f"{r['case']:8} {r['expression']:14} {r['zone']:18} {r['clockwork_per_s']:>12,} {r['croniter_per_s']:>12,} {r['ratio']:>6}"
-        )
-    print(f"(written to {out}; ratio = clockwork / croniter, measured in this run)")
-
-
-if __name__ == "__main__":
-    main()
+    return part
