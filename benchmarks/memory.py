@@ -183,7 +183,9 @@ def run(quick: bool, work: Path) -> Part:
             f"1,000 baseline at {sizes[-1]:,}).",
             f"Goal, memory grows with the due window and not with the table: "
             f"{'met' if flat else 'not yet'}: bounded by the caches' size, not proportional to the table; "
-            "what it would take: size the caches to the due window (or skip them on the start-up pass).",
+            "what it would take: keep the start-up pass out of the caches (a store call that yields the "
+            "launcher names, or decoding without the cache there): clearing them after the pass gives "
+            "back little, as CPython keeps the arenas (measured: 2 of 20 MB at 10,000 schedules).",
         ]
     )
     return part
