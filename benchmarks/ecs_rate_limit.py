@@ -31,13 +31,8 @@ started tasks, its wall-clock arrival under the fire key it carried (tag
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -329,60 +324,39 @@ def main(argv: list[str] | None = None) -> None:
 # --- the bench's side ---------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class RateLimitServer:
-    """This module's server as a child process in its own process group (``with`` it)."""
+    """This module's server as a child process in its own process group (``with`` it): an
+    :class:`~clockwork_dynamodb.testing.emulators.Emulator`, as the emulators are run."""
 
     def __init__(
         self, upstream: str, log: Path, *, rates: Mapping[str, tuple[float, int]] = ECS_RATES
     ) -> None:
-        self.port = free_port()
-        self.command = [
+        # Here, not at the top: the server process itself needs only the standard library.
+        from clockwork_dynamodb.testing.emulators import Emulator, free_port
+
+        port = free_port()
+        command = [
             sys.executable,
             str(Path(__file__).resolve()),
             "--upstream",
             upstream,
             "--port",
-            str(self.port),
+            str(port),
             "--rates",
             ",".join(f"{kind}={rate:g}/{burst}" for kind, (rate, burst) in rates.items()),
         ]
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
+        self.server = Emulator("the rate-limit server", command, port, log)
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.server.endpoint
 
     def __enter__(self) -> RateLimitServer:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                self.command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        give_up = time.monotonic() + 30
-        while time.monotonic() < give_up and self.process.poll() is None:
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5),
-            ):
-                return self
-            time.sleep(0.05)
-        self.__exit__()
-        raise RuntimeError(f"the rate-limit server did not start: {self.log.read_text()[-2000:]}")
+        self.server.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+        self.server.stop()
 
     def stats(self, *, full: bool = False) -> dict[str, Any]:
         url = self.endpoint + STATS_PATH + ("?full=1" if full else "")
