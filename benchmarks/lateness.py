@@ -21,7 +21,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,17 +29,15 @@ from typing import Any
 import attrs
 from clockwork_core.launcher import Launched, LaunchRequest
 from clockwork_core.model import Policies, Schedule, ScheduleRecord, Target
-from clockwork_core.planner import Due, first_due, launch_time
-from clockwork_core.store import Store
+from clockwork_core.planner import launch_time
 from clockwork_core.stores.sqlite import SQLiteStore
 from clockwork_core.testing.recording import RecordingLauncher
 from clockwork_dynamodb.capacity import CapacityMeter
-from clockwork_dynamodb.items import new_schedule_item
 from clockwork_dynamodb.store import DynamoDBStore
 from clockwork_dynamodb.testing.emulators import create_table
 from clockwork_worker import Worker, WorkerSettings
 from common import Part, percentile
-from stores import dynalite_running
+from stores import Table, dynalite_running
 
 TITLE = "Scheduler-added lateness"
 FAR = "0 0 1 1 *"
@@ -84,59 +82,6 @@ class TimedLauncher(RecordingLauncher):
 
 def far(i: int) -> Schedule:
     return Schedule(id=f"far-{i:06d}", expression=FAR, target=Target("recording"))
-
-
-class Table:
-    """One store's schedules, added to in batches."""
-
-    def __init__(self, store: Store, name: str) -> None:
-        self.store = store
-        self.name = name
-        self.count = 0
-
-    def add(self, schedules: Iterable[Schedule], *, same_due: bool = False) -> None:
-        """Add ``schedules``; ``same_due``: all are due alike (plan the first, reuse its due)."""
-        now = datetime.now(UTC)
-        shared: Due | None = None
-
-        def due_of(schedule: Schedule) -> Due:
-            nonlocal shared
-            if same_due and shared is not None:
-                return shared
-            shared = first_due(schedule, after=now)
-            return shared
-
-        if isinstance(self.store, DynamoDBStore):
-            client: Any = self.store.calls.client
-            batch: list[dict[str, Any]] = []
-            for schedule in schedules:
-                due = due_of(schedule)
-                item = new_schedule_item(
-                    schedule,
-                    shards=self.store.shards,
-                    due_at=due.due_at,
-                    cursor=due.cursor,
-                    now=now,
-                    token="bench",
-                )
-                batch.append({"PutRequest": {"Item": item}})
-                self.count += 1
-                if len(batch) == 25:
-                    _batch_write(client, self.store.table, batch)
-                    batch = []
-            if batch:
-                _batch_write(client, self.store.table, batch)
-            return
-        for schedule in schedules:
-            due = due_of(schedule)
-            self.store.create(schedule, due_at=due.due_at, cursor=due.cursor, now=now)
-            self.count += 1
-
-
-def _batch_write(client: Any, table: str, batch: list[dict[str, Any]]) -> None:
-    pending = {table: batch}
-    while pending:
-        pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
 
 
 def timed(target: object, name: str) -> list[float]:

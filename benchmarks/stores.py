@@ -1,6 +1,7 @@
 """Stores for the benchmarks: SQLite in a scratch folder, DynamoDB on dynalite, filled fast.
 
-``filled_sqlite`` and ``filled_dynamodb`` create ``count`` schedules from ``make(i)``
+:class:`Table` adds schedules to a store; ``filled_sqlite`` and ``filled_dynamodb``
+create a store with ``count`` schedules from ``make(i)``
 (each a :class:`~clockwork_core.model.Schedule`), due as the planner says. SQLite goes
 through the store (one transaction per schedule: ~1,000-2,000 a second); DynamoDB writes
 the store's own items 25 at a time with BatchWriteItem (dynalite takes ~600-1,000 a
@@ -14,13 +15,13 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from clockwork_core.model import Schedule
-from clockwork_core.planner import first_due
+from clockwork_core.planner import Due, first_due
 from clockwork_core.plugins import open_store
 from clockwork_core.store import Store
 from clockwork_dynamodb.capacity import CapacityMeter
@@ -42,13 +43,57 @@ def dynalite_running(work: Path) -> Iterator[Backend]:
         emulator.stop()
 
 
+class Table:
+    """One store's schedules, added to in batches: through the store for SQLite; for
+    DynamoDB, the store's own items written 25 at a time with BatchWriteItem."""
+
+    def __init__(self, store: Store, name: str) -> None:
+        self.store = store
+        self.name = name
+        self.count = 0
+
+    def add(self, schedules: Iterable[Schedule], *, same_due: bool = False) -> None:
+        """Add ``schedules``; ``same_due``: all are due alike (plan the first, reuse its due)."""
+        now = datetime.now(UTC)
+        shared: Due | None = None
+
+        def due_of(schedule: Schedule) -> Due:
+            nonlocal shared
+            if same_due and shared is not None:
+                return shared
+            shared = first_due(schedule, after=now)
+            return shared
+
+        if isinstance(self.store, DynamoDBStore):
+            client: Any = self.store.calls.client
+            batch: list[dict[str, Any]] = []
+            for schedule in schedules:
+                due = due_of(schedule)
+                item = new_schedule_item(
+                    schedule,
+                    shards=self.store.shards,
+                    due_at=due.due_at,
+                    cursor=due.cursor,
+                    now=now,
+                    token="bench",
+                )
+                batch.append({"PutRequest": {"Item": item}})
+                self.count += 1
+                if len(batch) == 25:
+                    _write(client, self.store.table, batch)
+                    batch = []
+            if batch:
+                _write(client, self.store.table, batch)
+            return
+        for schedule in schedules:
+            due = due_of(schedule)
+            self.store.create(schedule, due_at=due.due_at, cursor=due.cursor, now=now)
+            self.count += 1
+
+
 def filled_sqlite(path: Path, count: int, make: Make) -> Store:
     store = open_store(f"sqlite:///{path}")
-    now = datetime.now(UTC)
-    for i in range(count):
-        schedule = make(i)
-        due = first_due(schedule, after=now)
-        store.create(schedule, due_at=due.due_at, cursor=due.cursor, now=now)
+    Table(store, "sqlite").add(make(i) for i in range(count))
     return store
 
 
@@ -60,20 +105,7 @@ def filled_dynamodb(
     table = f"bench-{uuid.uuid4().hex[:8]}"
     create_table(client, table)
     store = DynamoDBStore(client, table, meter=meter or CapacityMeter(), close_client=True)
-    now = datetime.now(UTC)
-    batch: list[dict[str, Any]] = []
-    for i in range(count):
-        schedule = make(i)
-        due = first_due(schedule, after=now)
-        item = new_schedule_item(
-            schedule, shards=store.shards, due_at=due.due_at, cursor=due.cursor, now=now, token="bench"
-        )
-        batch.append({"PutRequest": {"Item": item}})
-        if len(batch) == 25:
-            _write(client, table, batch)
-            batch = []
-    if batch:
-        _write(client, table, batch)
+    Table(store, "dynamodb").add(make(i) for i in range(count))
     return store, table
 
 

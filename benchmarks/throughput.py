@@ -40,8 +40,7 @@ from clockwork_dynamodb.store import DynamoDBStore
 from clockwork_dynamodb.testing.emulators import FAKE_CREDENTIALS, REGION, create_table
 from clockwork_worker import Worker, WorkerSettings
 from common import Part
-from lateness import Table
-from stores import dynalite_running
+from stores import Table, dynalite_running
 
 TITLE = "Fires per second per worker"
 COLUMNS = ("store", "workers", "fires", "fires/s", "writes/fire", "ceiling fires/s", "ratio", "scaling")
