@@ -201,6 +201,7 @@ def run_to_data(run: Run) -> Data:
         "error": run.error,
         "output": run.output,
         "updated_at": time_to_text(run.updated_at),
+        "fence": run.fence,
     }
 
 
@@ -220,4 +221,5 @@ def run_from_data(data: Mapping[str, Any]) -> Run:
         error=data.get("error"),
         output=data.get("output"),
         updated_at=time_from_text(data.get("updated_at"), "updated_at"),
+        fence=data.get("fence"),
     )

@@ -79,6 +79,11 @@ def _aware(field: str) -> Any:
     return check
 
 
+def _fence(value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise InvalidValue("fence", f"expected a whole number of at least 0, got {value!r}")
+
+
 def _utc_or_none(value: datetime | None) -> datetime | None:
     # Converters run before validators: anything but an aware datetime passes through
     # unchanged, so the validator can reject it naming its field.
@@ -348,6 +353,11 @@ class Run:
     updated_at: datetime | None = attrs.field(
         default=None, converter=_utc_or_none, validator=_aware("updated_at")
     )
+    #: The claim this record was written under: the version of the schedule record that
+    #: claim returned (claims only ever grow it). A store refuses a write whose fence is
+    #: lower than the stored one, so a worker that lost its claim cannot overwrite what
+    #: the claim's new holder recorded. None: written outside a claim (counts as 0).
+    fence: int | None = attrs.field(default=None, validator=lambda _i, _a, v: _fence(v))
 
     @property
     def run_id(self) -> str:

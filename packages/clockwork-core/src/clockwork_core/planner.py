@@ -229,6 +229,16 @@ def _scheduled(schedule: Schedule, cursor: datetime, now: datetime, active: Sequ
     return _with_policies(schedule, fire, now, active, missed=earlier, more=older, cursor=latest)
 
 
+def past_deadline(schedule: Schedule, fire: Fire, now: datetime) -> bool:
+    """Whether launching ``fire`` at ``now`` would break the schedule's starting deadline.
+
+    The worker asks again just before the launch call: a fire decided on time may reach
+    its launch late (a paused or overloaded worker), and is then recorded MISSED instead.
+    """
+    deadline = schedule.policies.starting_deadline
+    return deadline is not None and now - fire.launch_at > deadline
+
+
 def _with_policies(
     schedule: Schedule,
     fire: Fire,
@@ -241,7 +251,7 @@ def _with_policies(
 ) -> Decision:
     policy = schedule.policies
     common = {"fire": fire, "missed": tuple(missed), "more_missed": more, "cursor": cursor}
-    if policy.starting_deadline is not None and now - fire.launch_at > policy.starting_deadline:
+    if past_deadline(schedule, fire, now):
         return Decision(Action.MISS, **common)  # type: ignore[arg-type]
     # A recovered fire may already have its own run on record: that one is not "previous".
     still_going = tuple(

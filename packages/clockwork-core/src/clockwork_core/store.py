@@ -172,7 +172,15 @@ class Store(Protocol):
     # --- runs -------------------------------------------------------------------------
 
     def put_run(self, run: Run) -> None:
-        """Insert or overwrite the run with the same (schedule id, run id). Last write wins."""
+        """Insert or overwrite the run with the same (schedule id, run id), fenced by its claim.
+
+        ``run.fence`` (None counts as 0) is the claim the writer works under. The write
+        happens only if the stored run has no fence or a fence no higher than ``run``'s;
+        otherwise raises :class:`~clockwork_core.errors.Conflict` and writes nothing: a
+        worker that lost its claim cannot overwrite what the new holder recorded. Among
+        writes with equal fences the last one wins (trackers racing on one run write the
+        same thing). Atomic: the comparison and the write are one step.
+        """
         ...
 
     def get_run(self, schedule_id: str, run_id: str) -> Run:

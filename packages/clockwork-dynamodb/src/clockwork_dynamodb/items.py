@@ -129,6 +129,8 @@ def run_item(run: Run, *, shards: int, retention: timedelta) -> Item:
     }
     if updated_ms is not None:
         item["updated_at"] = n(updated_ms)
+    if run.fence is not None:
+        item["fence"] = n(run.fence)
     if run.status.is_active:
         # A run never updated counts as the oldest: it sorts first.
         item.update(active_shard=n(shard_of(run.schedule_id, shards)), active_at=n(updated_ms or 0))

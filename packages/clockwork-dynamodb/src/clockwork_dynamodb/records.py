@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from clockwork_core.errors import RunNotFound
+from clockwork_core.errors import Conflict, RunNotFound
 from clockwork_core.model import Run
 from clockwork_core.zones import to_ms
 
@@ -30,8 +30,19 @@ class RunItems:
         self._retention = retention
 
     def put(self, run: Run) -> None:
-        # No condition: last write wins (trackers racing on one run write the same thing).
-        self._calls("PutItem", Item=items.run_item(run, shards=self._shards, retention=self._retention))
+        item = items.run_item(run, shards=self._shards, retention=self._retention)
+        expression = Expression()
+        # Fenced: new, or stored under a claim no newer than this write's. Equal fences:
+        # last write wins (trackers racing on one run write the same thing), so a retried
+        # write whose first try landed passes its own condition.
+        condition = (
+            f"attribute_not_exists({expression.name('fence')}) "
+            f"OR {expression.name('fence')} <= {expression.value(n(run.fence or 0))}"
+        )
+        try:
+            self._calls("PutItem", Item=item, **expression.params(condition))
+        except ConditionFailed as failed:
+            raise Conflict(run.schedule_id, f"run {run.run_id} was written under a newer claim") from failed
 
     def get(self, schedule_id: str, run_id: str) -> Run:
         response = self._calls("GetItem", Key=schema.run_key(schedule_id, run_id), ConsistentRead=True)

@@ -12,20 +12,27 @@ that a worker killed at any point leaves a state the next worker completes corre
 
 A worker dying after 2 leaves a lease that expires; the next claim sees ``pending`` and
 repeats 3-5 with the same key, and the launcher returns the task it already started.
+
+A worker that stops without dying (paused, starved, its clock stepped) must not act on
+a claim it may have lost: just before the launch call it checks that its lease runs on
+past the launch with a margin (``launch_margin``) and that the fire is not past its
+starting deadline, and gives the fire up otherwise; and every run it writes carries the
+claim as a fence (``Run.fence``), so a store refuses its writes once a newer claim has
+recorded the run. Exactly once therefore does not rest on the launcher remembering keys.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 
 import attrs
 from clockwork_core.errors import Conflict, LaunchError, PermanentLaunchError, UnknownPlugin
 from clockwork_core.launcher import Launcher, LaunchRequest
 from clockwork_core.model import Concurrency, Pending, Run, RunStatus, ScheduleRecord
-from clockwork_core.planner import Action, Decision, Fire, Outcome, after_fire, decide
+from clockwork_core.planner import Action, Decision, Fire, Outcome, after_fire, decide, past_deadline
 from clockwork_core.store import Store
 from clockwork_core.zones import isoformat_z
 
@@ -44,6 +51,14 @@ class FireContext:
     metrics: Metrics
     owner: str
     lease: timedelta
+    #: A claim must still have this long to run at the launch call, or the fire is given up.
+    launch_margin: timedelta
+    #: Brings the runs a ``forbid`` or ``replace`` decision reads up to date first.
+    refresh: Callable[[Sequence[Run]], list[Run]] = list
+
+
+class ClaimLost(Exception):
+    """The claim may be another worker's by now: stop acting on it, write nothing more."""
 
 
 def fire(ctx: FireContext, record: ScheduleRecord) -> ScheduleRecord | None:
@@ -69,11 +84,22 @@ def fire(ctx: FireContext, record: ScheduleRecord) -> ScheduleRecord | None:
             "lost the claim on %s", schedule.id, extra={"action": "claim_lost", "schedule": schedule.id}
         )
         return None
-    _record_missed(ctx, claimed, decision)
-    outcome = _carry_out(ctx, claimed, decision, carried_over=record.pending is not None)
-    completion = after_fire(claimed, decision, outcome, now=ctx.clock.now())
-    if outcome is Outcome.RETRY and not completion.retrying and decision.fire is not None:
-        _put(ctx, _run(claimed, decision.fire, RunStatus.FAILED_TO_LAUNCH, error="launch attempts exhausted"))
+    try:
+        _record_missed(ctx, claimed, decision)
+        outcome = _carry_out(ctx, claimed, decision, carried_over=record.pending is not None)
+        completion = after_fire(claimed, decision, outcome, now=ctx.clock.now())
+        if outcome is Outcome.RETRY and not completion.retrying and decision.fire is not None:
+            error = "launch attempts exhausted"
+            _put(ctx, _run(claimed, decision.fire, RunStatus.FAILED_TO_LAUNCH, error=error))
+    except ClaimLost as lost:
+        ctx.metrics.claims_given_up.inc()
+        log.warning(
+            "gave up the fire of %s: %s; the claim's next holder carries it out",
+            schedule.id,
+            lost,
+            extra={"action": "claim_given_up", "schedule": schedule.id},
+        )
+        return None
     try:
         return ctx.store.complete(
             claimed,
@@ -93,16 +119,28 @@ def fire(ctx: FireContext, record: ScheduleRecord) -> ScheduleRecord | None:
 
 
 def _active_runs(ctx: FireContext, record: ScheduleRecord) -> list[Run]:
+    """The schedule's runs still going, as their launcher sees them now (forbid, replace).
+
+    A run's record says LAUNCHED or RUNNING until a tracker notices it ended; the decision
+    must not wait for that, so the runs on record as active are asked about first.
+    """
     if record.schedule.policies.concurrency is Concurrency.ALLOW:
         return []
-    return [run for run in ctx.store.runs(record.id, limit=10) if run.status.is_active]
+    on_record = [run for run in ctx.store.runs(record.id, limit=10) if run.status.is_active]
+    return [run for run in ctx.refresh(on_record) if run.status.is_active] if on_record else []
 
 
 def _record_missed(ctx: FireContext, record: ScheduleRecord, decision: Decision) -> None:
     for instant in decision.missed:
         _put(
             ctx,
-            Run(schedule_id=record.id, instant=instant, status=RunStatus.MISSED, updated_at=ctx.clock.now()),
+            Run(
+                schedule_id=record.id,
+                instant=instant,
+                status=RunStatus.MISSED,
+                updated_at=ctx.clock.now(),
+                fence=record.version,
+            ),
         )
     if decision.more_missed:
         log.warning(
@@ -139,8 +177,10 @@ def _launch(
         _put(ctx, _run(record, fire_, RunStatus.FAILED_TO_LAUNCH, error=error))
         ctx.metrics.launch_failures.labels("unknown_launcher").inc()
         return Outcome.DONE
+    if decision.stop:
+        _check_claim(ctx, record, ctx.clock.now())
     for previous in decision.stop:
-        _stop_previous(ctx, launcher, previous, fire_)
+        _stop_previous(ctx, launcher, record, previous, fire_)
     run = _run(record, fire_, RunStatus.PENDING)
     request = LaunchRequest(
         schedule_id=schedule.id,
@@ -156,6 +196,14 @@ def _launch(
     )
     ctx.clock.wait_until(fire_.launch_at, _NEVER)
     started = ctx.clock.now()
+    _check_claim(ctx, record, started)
+    if past_deadline(schedule, fire_, started):
+        late = (started - fire_.launch_at).total_seconds()
+        _put(
+            ctx,
+            _run(record, fire_, RunStatus.MISSED, error=f"later than the starting deadline ({late:.1f} s)"),
+        )
+        return Outcome.DONE
     try:
         launched = launcher.launch(request)
     except LaunchError as exc:
@@ -191,14 +239,33 @@ def _launch(
     return Outcome.DONE
 
 
-def _stop_previous(ctx: FireContext, launcher: Launcher, previous: Run, fire_: Fire) -> None:
+def _check_claim(ctx: FireContext, record: ScheduleRecord, now: datetime) -> None:
+    """Raise :class:`ClaimLost` unless the claim runs past ``now`` by the launch margin.
+
+    ``record.due_at`` is the end of the lease the claim took. A worker resumed after a
+    pause (or starved of CPU) finds it too close or gone, and must not launch: another
+    worker may hold the schedule by now.
+    """
+    assert record.due_at is not None, "a claimed record has a lease end"
+    left = record.due_at - now
+    if left < ctx.launch_margin:
+        raise ClaimLost(
+            f"its lease {'ends in' if left >= timedelta(0) else 'ended'} "
+            f"{abs(left.total_seconds()):.1f} s {'' if left >= timedelta(0) else 'ago '}"
+            f"at the launch (margin {ctx.launch_margin.total_seconds():g} s)"
+        )
+
+
+def _stop_previous(
+    ctx: FireContext, launcher: Launcher, record: ScheduleRecord, previous: Run, fire_: Fire
+) -> None:
     reason = f"replaced by the fire at {isoformat_z(fire_.instant)}"
     for handle in previous.handles:
         try:
             launcher.stop(handle, reason=reason)
         except LaunchError as exc:
             log.warning("could not stop %s: %s", handle, exc.reason, extra={"action": "stop_failed"})
-    _put(ctx, attrs.evolve(previous, stop_reason=reason, updated_at=ctx.clock.now()))
+    _put(ctx, attrs.evolve(previous, stop_reason=reason, updated_at=ctx.clock.now(), fence=record.version))
 
 
 def _run(record: ScheduleRecord, fire_: Fire, status: RunStatus, *, error: str | None = None) -> Run:
@@ -210,6 +277,7 @@ def _run(record: ScheduleRecord, fire_: Fire, status: RunStatus, *, error: str |
         launcher=record.schedule.target.launcher,
         attempts=fire_.attempt,
         error=error,
+        fence=record.version,
     )
 
 
@@ -217,5 +285,8 @@ def _put(ctx: FireContext, run: Run) -> None:
     now = ctx.clock.now()
     finished = run.finished_at or (now if run.status.is_terminal else None)
     run = attrs.evolve(run, updated_at=now, finished_at=finished)
-    ctx.store.put_run(run)
+    try:
+        ctx.store.put_run(run)
+    except Conflict as exc:
+        raise ClaimLost(f"a newer claim has recorded run {run.run_id}") from exc
     ctx.metrics.runs.labels(run.status.value).inc()

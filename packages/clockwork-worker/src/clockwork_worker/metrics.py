@@ -23,6 +23,16 @@ class Metrics:
         self.claim_conflicts = Counter(
             "clockwork_claim_conflicts", "Claims lost to another worker (compare-and-set failed).", registry=r
         )
+        self.claims_given_up = Counter(
+            "clockwork_claims_given_up",
+            "Fires given up because the claim was too close to its end, or lost, at the launch.",
+            registry=r,
+        )
+        self.clock_offset = Gauge(
+            "clockwork_clock_offset_seconds",
+            "How far this worker's clock is proven ahead of the store's (negative: behind); 0 if unknown.",
+            registry=r,
+        )
         self.launch_failures = Counter(
             "clockwork_launch_failures",
             "Launch attempts that failed, by reason code.",

@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import attrs
-from clockwork_core.errors import ClockworkError, LaunchError, ScheduleNotFound
+from clockwork_core.errors import ClockworkError, Conflict, LaunchError, ScheduleNotFound
 from clockwork_core.launcher import Launcher, Observation, Phase
 from clockwork_core.model import Run, RunStatus
 from clockwork_core.store import Store
@@ -44,21 +44,49 @@ class Tracker:
             changed += self._track_with(launcher, runs, now)
         return changed
 
+    def refresh(self, runs: Sequence[Run], now: datetime) -> list[Run]:
+        """``runs`` as their launchers see them now; the ones that ended are recorded so.
+
+        For decisions that depend on whether a run is still going (``forbid``,
+        ``replace``): a record says LAUNCHED or RUNNING until a tracking pass notices the
+        end, which may be seconds later. A run whose launcher is not installed here, or
+        that cannot be described now, is returned as it is.
+        """
+        current = {(run.schedule_id, run.run_id): run for run in runs}
+        by_launcher: dict[str, list[Run]] = defaultdict(list)
+        for run in runs:
+            by_launcher[run.launcher].append(run)
+        for name, group in by_launcher.items():
+            launcher = self.launchers.get(name)
+            if launcher is not None:
+                for updated in self._observe(launcher, group, now, enforce_timeouts=False):
+                    current[(updated.schedule_id, updated.run_id)] = updated
+        return list(current.values())
+
     def _track_with(self, launcher: Launcher, runs: Sequence[Run], now: datetime) -> int:
+        return len(self._observe(launcher, runs, now, enforce_timeouts=True))
+
+    def _observe(
+        self, launcher: Launcher, runs: Sequence[Run], now: datetime, *, enforce_timeouts: bool
+    ) -> list[Run]:
+        """Describe ``runs`` in one call and record what changed; returns the changed runs."""
         handles = [h for run in runs for h in run.handles]
         try:
             seen = {o.handle: o for o in launcher.describe(handles)} if handles else {}
         except LaunchError as exc:
             log.warning("describe failed: %s", exc.reason, extra={"action": "describe_failed"})
-            return 0
-        changed = 0
+            return []
+        changed = []
         for run in runs:
             observations = [seen.get(h, Observation(h, Phase.UNKNOWN)) for h in run.handles]
             updated = self._updated(run, observations, now)
-            if updated is None:
+            if updated is None and enforce_timeouts:
                 updated = self._enforce_timeout(launcher, run, now)
             if updated is not None and updated != run:
-                self.store.put_run(updated)
+                try:
+                    self.store.put_run(updated)
+                except Conflict:
+                    continue  # a newer claim rewrote the run meanwhile: the next pass reads it
                 if updated.status.is_terminal:
                     self.metrics.runs.labels(updated.status.value).inc()
                     last_line = (updated.output or "").strip().splitlines()[-1:] or [""]
@@ -75,7 +103,7 @@ class Tracker:
                             "exit_codes": dict(updated.exit_codes),
                         },
                     )
-                changed += 1
+                changed.append(updated)
         return changed
 
     def _updated(self, run: Run, observations: Sequence[Observation], now: datetime) -> Run | None:

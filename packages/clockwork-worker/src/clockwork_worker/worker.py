@@ -43,6 +43,11 @@ class WorkerSettings:
     lease: timedelta = timedelta(seconds=30)
     #: Claim this long before the launch time, so the launch call starts on time.
     claim_ahead: timedelta = timedelta(milliseconds=200)
+    #: At the launch call a claim must still hold this long, or the fire is given up to
+    #: the claim's next holder (a third of the lease by default).
+    launch_margin: timedelta = attrs.field(
+        default=attrs.Factory(lambda self: self.lease / 3, takes_self=True)
+    )
     track_interval: timedelta = timedelta(seconds=2)
     shard_lease: timedelta = timedelta(seconds=10)
     max_parallel_fires: int = 256
@@ -74,6 +79,8 @@ class Worker:
             metrics=self.metrics,
             owner=settings.worker_id,
             lease=settings.lease,
+            launch_margin=settings.launch_margin,
+            refresh=lambda runs: self.tracker.refresh(runs, self.clock.now()),
         )
         self._stop = threading.Event()
         #: Wakes the dispatching thread (a new timer, a finished fire, stop).

@@ -254,7 +254,12 @@ class MemoryStore:
     def put_run(self, run: Run) -> None:
         kept = _kept_run(run)
         with self._lock:
-            self._runs.setdefault(run.schedule_id, {})[kept.run_id] = kept
+            runs = self._runs.setdefault(run.schedule_id, {})
+            stored = runs.get(kept.run_id)
+            # Fenced: a write under an older claim than the stored run's is refused.
+            if stored is not None and (stored.fence or 0) > (kept.fence or 0):
+                raise Conflict(run.schedule_id, f"run {kept.run_id} was written under a newer claim")
+            runs[kept.run_id] = kept
 
     def get_run(self, schedule_id: str, run_id: str) -> Run:
         with self._lock:

@@ -407,6 +407,13 @@ class SQLiteStore:
     def put_run(self, run: Run) -> None:
         row = (run.schedule_id, run.run_id, shard_of(run.schedule_id, self.shards), to_ms(run.instant))
         with self._write() as db:
+            # Fenced: a write under an older claim than the stored run's is refused.
+            stored = db.execute(
+                "SELECT json_extract(data, '$.fence') FROM runs WHERE schedule_id = ? AND run_id = ?",
+                row[:2],
+            ).fetchone()
+            if stored is not None and (stored[0] or 0) > (run.fence or 0):
+                raise Conflict(run.schedule_id, f"run {run.run_id} was written under a newer claim")
             db.execute(
                 "INSERT OR REPLACE INTO runs (schedule_id, run_id, shard, instant_ms, status,"
                 " updated_at_ms, data) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -7,7 +7,7 @@ from datetime import timedelta
 import attrs
 import pytest
 
-from clockwork_core.errors import RunNotFound
+from clockwork_core.errors import Conflict, RunNotFound
 from clockwork_core.model import Pending, RunStatus, Trigger
 from clockwork_core.store import Store, shard_of
 from clockwork_core.testing.store_base import StoreKit
@@ -42,6 +42,30 @@ class RunClauses(StoreKit):
         store.put_run(finished)
         assert store.get_run(launched.schedule_id, launched.run_id) == finished
         assert store.runs(launched.schedule_id) == [finished]
+
+    def test_it_refuses_a_run_written_under_an_older_claim(self, store: Store) -> None:
+        newer = sample_run(status=RunStatus.MISSED, fence=7, updated_at=at(5))
+        store.put_run(newer)
+        for fence in (6, None):
+            stale = sample_run(status=RunStatus.LAUNCHED, fence=fence, launched_at=at(14), updated_at=at(14))
+            with pytest.raises(Conflict):
+                store.put_run(stale)
+        assert store.get_run(newer.schedule_id, newer.run_id) == newer
+        assert store.active_runs() == []
+
+    def test_it_lets_a_run_be_overwritten_under_the_same_or_a_newer_claim(self, store: Store) -> None:
+        launched = sample_run(status=RunStatus.LAUNCHED, handles=("h-1",), fence=3, updated_at=at(1))
+        store.put_run(launched)
+        tracked = attrs.evolve(launched, status=RunStatus.RUNNING, updated_at=at(2))
+        store.put_run(tracked)
+        store.put_run(tracked)  # a retried write whose first try landed
+        replaced = attrs.evolve(tracked, stop_reason="replaced", fence=9, updated_at=at(3))
+        store.put_run(replaced)
+        assert store.get_run(launched.schedule_id, launched.run_id) == replaced
+        unfenced = sample_run("other", status=RunStatus.SUCCEEDED)
+        store.put_run(unfenced)
+        store.put_run(attrs.evolve(unfenced, fence=1))
+        assert store.get_run("other", unfenced.run_id).fence == 1
 
     def test_it_keeps_a_scheduled_and_a_manual_run_of_one_instant_apart(self, store: Store) -> None:
         scheduled = sample_run(instant=T0, trigger=Trigger.SCHEDULE)
