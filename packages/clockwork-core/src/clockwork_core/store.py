@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from clockwork_core.clock_offset import ClockOffset
 from clockwork_core.model import Pending, Run, RunStatus, Schedule, ScheduleRecord
 
 #: How many shards the due index is divided into, by default. Workers divide shards
@@ -31,7 +32,15 @@ def shard_of(schedule_id: str, shards: int) -> int:
 
 @runtime_checkable
 class Store(Protocol):
-    """Where schedules, their firing state and their runs live."""
+    """Where schedules, their firing state and their runs live.
+
+    Every ``now`` a method takes is the caller's clock, and leases are judged by it, so
+    workers must agree on the time. A store whose clock is another host's (a remote
+    service) also has a ``clock_offset`` attribute, a
+    :class:`~clockwork_core.clock_offset.ClockOffset` fed from its answers, by which a
+    worker corrects its clock and refuses to claim when it is far off
+    (:func:`clock_offset_of`). A store on this host's clock (memory, SQLite) has none.
+    """
 
     #: The number of shards of the due index (``shard_of(id, shards)``).
     shards: int
@@ -224,6 +233,12 @@ class Store(Protocol):
     def close(self) -> None:
         """Release connections. The store is not used afterwards."""
         ...
+
+
+def clock_offset_of(store: Store) -> ClockOffset | None:
+    """The store's measure of this host's clock against its own, if its clock is another host's."""
+    offset = getattr(store, "clock_offset", None)
+    return offset if isinstance(offset, ClockOffset) else None
 
 
 ACTIVE_STATUSES = frozenset(status for status in RunStatus if status.is_active)

@@ -20,6 +20,8 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -30,6 +32,7 @@ from botocore.exceptions import (
     EndpointConnectionError,
     ReadTimeoutError,
 )
+from clockwork_core.clock_offset import ClockOffset
 from clockwork_core.errors import StoreUnavailable
 
 from clockwork_dynamodb.capacity import METER, CapacityMeter
@@ -101,13 +104,17 @@ class Calls:
         backoff: Backoff | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client = client
         self.table = table
         self.meter = meter
         self.backoff = backoff or Backoff()
+        #: This host's clock against DynamoDB's, from the ``Date`` of every answer.
+        self.clock_offset = ClockOffset()
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._now = now
 
     def __call__(self, operation: str, **params: Any) -> dict[str, Any]:
         """Call ``operation`` (``"UpdateItem"``) on the table, with retries; returns the response."""
@@ -119,9 +126,11 @@ class Calls:
         ambiguous = False
         last: Exception | None = None
         for attempt in range(1, self.backoff.attempts + 1):
+            sent = self._now()
             try:
                 response: dict[str, Any] = method(**params)
             except ClientError as exc:
+                self._observe_clock(sent, exc.response)
                 code = exc.response.get("Error", {}).get("Code", "")
                 status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
                 if code == "ConditionalCheckFailedException":
@@ -146,12 +155,27 @@ class Calls:
                 ambiguous = ambiguous or isinstance(exc, AMBIGUOUS_CONNECTION)
                 reason, last = "connection", exc
             else:
+                self._observe_clock(sent, response)
                 self.meter.consumed(self.table, operation, response)
                 return response
             self._wait(operation, attempt, reason, last)
         raise StoreUnavailable(
             f"DynamoDB {operation} on table {self.table!r} failed {self.backoff.attempts} times; last: {last}"
         ) from last
+
+    def _observe_clock(self, sent: datetime, response: Mapping[str, Any]) -> None:
+        """Feed the answer's ``Date`` header (DynamoDB's clock, to the second) to the offset."""
+        received = self._now()
+        header = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+        if not header:
+            return
+        try:
+            stamp = parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return  # an endpoint with a malformed Date proves nothing
+        if stamp.tzinfo is None:
+            return
+        self.clock_offset.observe(sent=sent, received=received, stamp=stamp)
 
     def _wait(self, operation: str, attempt: int, reason: str, error: Exception) -> None:
         if attempt >= self.backoff.attempts:

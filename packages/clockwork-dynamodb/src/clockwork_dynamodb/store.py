@@ -76,6 +76,8 @@ class DynamoDBStore:
         self.retention = retention
         self._close_client = close_client
         self._calls = Calls(client, table, meter=meter, backoff=backoff)
+        #: DynamoDB's clock as its answers show it (see :mod:`clockwork_core.clock_offset`).
+        self.clock_offset = self._calls.clock_offset
         check_client(client)
         self.shards = open_table(self._calls, shards)
         self._runs = RunItems(self._calls, self.shards, retention)

@@ -6,6 +6,8 @@ import threading
 from datetime import UTC, datetime
 from typing import Protocol
 
+from clockwork_core.clock_offset import ClockOffset
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -30,3 +32,18 @@ class SystemClock:
                 return stop.is_set()
             if stop.wait(remaining):
                 return True
+
+
+class StoreClock(SystemClock):
+    """This host's clock, corrected by what the store's answers prove about it.
+
+    The correction is the smallest offset the answers prove
+    (:meth:`~clockwork_core.clock_offset.ClockOffset.proven`): nothing for a host whose
+    clock the store cannot tell from its own, so a well-kept clock is used as it is.
+    """
+
+    def __init__(self, offset: ClockOffset) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) - self.offset.proven()

@@ -22,10 +22,11 @@ import attrs
 from clockwork_core.errors import ClockworkError, StoreUnavailable
 from clockwork_core.launcher import Launcher
 from clockwork_core.model import ScheduleRecord
-from clockwork_core.store import Store
+from clockwork_core.store import Store, clock_offset_of
 
-from clockwork_worker.clock import Clock, SystemClock
+from clockwork_worker.clock import Clock, StoreClock, SystemClock
 from clockwork_worker.firing import FireContext, fire
+from clockwork_worker.health import StoreWatch, WatchedStore
 from clockwork_worker.metrics import Metrics
 from clockwork_worker.shards import ShardKeeper
 from clockwork_worker.tracker import Tracker
@@ -52,7 +53,11 @@ class WorkerSettings:
     shard_lease: timedelta = timedelta(seconds=10)
     max_parallel_fires: int = 256
     #: /healthz fails when the loop has not gone round for this long.
-    stall_after: timedelta = timedelta(seconds=30)
+    stall_after: timedelta = timedelta(seconds=5)
+    #: /healthz fails while a store call has waited this long for its answer.
+    slow_store_after: timedelta = timedelta(seconds=4)
+    #: Refuse to claim while this host's clock is proven further than this from the store's.
+    max_clock_offset: timedelta = timedelta(seconds=1)
 
 
 class Worker:
@@ -65,11 +70,13 @@ class Worker:
         clock: Clock | None = None,
         metrics: Metrics | None = None,
     ) -> None:
-        self.store = store
         self.launchers = dict(launchers)
         self.settings = settings
-        self.clock = clock or SystemClock()
+        self.clock_offset = clock_offset_of(store)
+        self.clock = clock or (StoreClock(self.clock_offset) if self.clock_offset else SystemClock())
         self.metrics = metrics or Metrics()
+        self.store_watch = StoreWatch(self.clock.now, slow_after=settings.slow_store_after)
+        store = self.store = WatchedStore.wrap(store, self.store_watch)
         self.shards = ShardKeeper(store, settings.worker_id, settings.shard_lease)
         self.tracker = Tracker(store, self.launchers, self.metrics)
         self._context = FireContext(
@@ -94,7 +101,10 @@ class Worker:
         self._sequence = itertools.count()
         self._pool = ThreadPoolExecutor(settings.max_parallel_fires, thread_name_prefix="fire")
         self.last_loop: datetime | None = None
+        self.last_dispatch: datetime | None = None
         self.store_error: str | None = None
+        #: Why this worker does not claim now (its clock is off), or None.
+        self.clock_error: str | None = None
 
     # --- control ----------------------------------------------------------------------
 
@@ -108,10 +118,14 @@ class Worker:
         now = self.clock.now()
         if self.last_loop is None:
             return False, "starting"
-        if now - self.last_loop > self.settings.stall_after:
-            return False, f"the loop has stalled for {(now - self.last_loop).total_seconds():.0f} s"
-        if self.store_error:
-            return False, f"store unavailable: {self.store_error}"
+        for loop, last in (("poll", self.last_loop), ("dispatch", self.last_dispatch or self.last_loop)):
+            if now - last > self.settings.stall_after:
+                return False, f"the {loop} loop has stalled for {(now - last).total_seconds():.1f} s"
+        problem = self.store_watch.problem()
+        if problem:
+            return False, problem
+        if self.clock_error:
+            return False, self.clock_error
         return (
             True,
             f"ok: {len(self.shards.held)} shards, {len(self._heap)} timers, {len(self._in_flight)} fires",
@@ -133,7 +147,7 @@ class Worker:
             while not self._stop.is_set():
                 # Cleared first: a record remembered from now on wakes the wait below.
                 self._wake.clear()
-                now = self.clock.now()
+                now = self.last_dispatch = self.clock.now()
                 self._dispatch(now)
                 self.clock.wait_until(self._next_timer() or now + self.settings.poll_interval, self._wake)
         finally:
@@ -176,6 +190,12 @@ class Worker:
         self.metrics.loop_heartbeat.set(now.timestamp())
 
     def _poll(self, now: datetime, *, until: datetime | None = None) -> None:
+        if not self._clock_trusted():
+            try:  # a read keeps the store's measure of the clock going while claiming waits
+                self.store.lease_holders(now=now)
+            except (ClockworkError, OSError) as exc:
+                self._store_failed("poll", exc)
+            return
         try:
             shards = self.shards.refresh(now)
             self.metrics.shards_held.set(len(shards))
@@ -190,6 +210,38 @@ class Worker:
         self.store_error = None
         for record in records:
             self._remember(record)
+
+    def _clock_trusted(self) -> bool:
+        """False (and the shards given up, loudly) while this host's clock is proven off.
+
+        Leases are judged by the caller's clock: a worker ahead would take every lease and
+        fire early; one behind would hold leases past their end. Its clock is corrected by
+        what the store proves (:class:`~clockwork_worker.clock.StoreClock`), but beyond
+        ``max_clock_offset`` the host's clock is not to be trusted at all.
+        """
+        if self.clock_offset is None:
+            return True
+        offset = self.clock_offset.proven()
+        self.metrics.clock_offset.set(offset.total_seconds())
+        if abs(offset) <= self.settings.max_clock_offset:
+            if self.clock_error is not None:
+                log.warning("clock back within tolerance; claiming again", extra={"action": "clock_ok"})
+                self.clock_error = None
+            return True
+        error = (
+            f"this host's clock is {abs(offset.total_seconds()):.1f} s "
+            f"{'ahead of' if offset > timedelta(0) else 'behind'} the store's "
+            f"(tolerance {self.settings.max_clock_offset.total_seconds():g} s): not claiming"
+        )
+        if self.clock_error is None:
+            log.error(
+                "%s; fix the host's time synchronisation (NTP)",
+                error,
+                extra={"action": "clock_skew", "offset_seconds": offset.total_seconds()},
+            )
+            self._release_shards()
+        self.clock_error = error
+        return False
 
     def _remember(self, record: ScheduleRecord) -> None:
         """Keep ``record`` in the timer heap if it is due within the lookahead window."""
@@ -235,7 +287,8 @@ class Worker:
     def _fire(self, record: ScheduleRecord) -> None:
         completed = None
         try:
-            completed = fire(self._context, record)
+            if self.clock_error is None:
+                completed = fire(self._context, record)
         except (StoreUnavailable, OSError) as exc:
             self._store_failed("fire", exc)
         except Exception:
@@ -256,10 +309,13 @@ class Worker:
         except (StoreUnavailable, ClockworkError, OSError) as exc:
             self._store_failed("track", exc)
 
-    def _shutdown(self) -> None:
-        self._pool.shutdown(wait=True)
+    def _release_shards(self) -> None:
         try:
             self.shards.release_all()
         except (ClockworkError, OSError) as exc:
             log.warning("could not release shard leases: %s", exc, extra={"action": "release_failed"})
+
+    def _shutdown(self) -> None:
+        self._pool.shutdown(wait=True)
+        self._release_shards()
         log.info("worker %s stopped", self.settings.worker_id, extra={"action": "worker_stopped"})

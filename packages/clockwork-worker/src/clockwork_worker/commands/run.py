@@ -80,7 +80,26 @@ LEASE = config.Setting(
     default=timedelta(seconds=30),
     metavar="S",
 )
-SETTINGS = (CRONTAB, LAUNCHER, WORKER_ID, ONCE, HTTP, LOOKAHEAD, POLL_INTERVAL, LEASE, STATE_DIR)
+MAX_CLOCK_OFFSET = config.Setting(
+    "--max-clock-offset",
+    config.seconds(low=0.1, high=3600),
+    "refuse to claim while this host's clock is proven further than this many seconds from the "
+    "store's (stores with a clock of their own: DynamoDB)",
+    default=timedelta(seconds=1),
+    metavar="S",
+)
+SETTINGS = (
+    CRONTAB,
+    LAUNCHER,
+    WORKER_ID,
+    ONCE,
+    HTTP,
+    LOOKAHEAD,
+    POLL_INTERVAL,
+    LEASE,
+    MAX_CLOCK_OFFSET,
+    STATE_DIR,
+)
 
 
 def add_commands(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -117,6 +136,7 @@ class RunOptions:
     lookahead: timedelta
     poll_interval: timedelta
     lease: timedelta
+    max_clock_offset: timedelta
     state_dir: str | None
 
     @classmethod
@@ -137,6 +157,7 @@ class RunOptions:
             lookahead=config.required(LOOKAHEAD, given(LOOKAHEAD), env),
             poll_interval=config.required(POLL_INTERVAL, given(POLL_INTERVAL), env),
             lease=config.required(LEASE, given(LEASE), env),
+            max_clock_offset=config.required(MAX_CLOCK_OFFSET, given(MAX_CLOCK_OFFSET), env),
             state_dir=config.resolve(STATE_DIR, given(STATE_DIR), env),
         )
 
@@ -216,6 +237,7 @@ def _worker(store: Store, launchers: dict[str, Launcher], options: RunOptions) -
         lookahead=options.lookahead,
         poll_interval=options.poll_interval,
         lease=options.lease,
+        max_clock_offset=options.max_clock_offset,
     )
     worker = Worker(store, launchers, settings)
     # Plugins add their own metrics (a store's consumed capacity, say) to the worker's registry.
