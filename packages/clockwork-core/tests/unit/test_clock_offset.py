@@ -27,7 +27,9 @@ class TestClockOffset:
 
     def test_a_host_within_the_stamps_resolution_is_taken_to_be_right(self) -> None:
         offset = ClockOffset()
-        answer(offset, store_at=T0 + timedelta(milliseconds=400), true_offset=timedelta(0), latency=timedelta(0))
+        answer(
+            offset, store_at=T0 + timedelta(milliseconds=400), true_offset=timedelta(0), latency=timedelta(0)
+        )
         assert offset.proven() == ZERO
 
     def test_answers_at_many_fractions_of_a_second_narrow_an_eight_second_lead(self) -> None:
@@ -62,7 +64,9 @@ class TestClockOffset:
     def test_answers_older_than_the_window_are_forgotten(self) -> None:
         offset = ClockOffset(window=timedelta(seconds=10))
         answer(offset, store_at=T0, true_offset=timedelta(seconds=3), latency=ZERO)
-        answer(offset, store_at=T0 + 20 * SECOND, true_offset=timedelta(seconds=3), latency=timedelta(seconds=1))
+        answer(
+            offset, store_at=T0 + 20 * SECOND, true_offset=timedelta(seconds=3), latency=timedelta(seconds=1)
+        )
         low, high = offset.bounds or (ZERO, ZERO)
         assert high - low == timedelta(seconds=2)  # only the second, slower answer is left
 

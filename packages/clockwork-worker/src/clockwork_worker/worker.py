@@ -53,7 +53,7 @@ class WorkerSettings:
     shard_lease: timedelta = timedelta(seconds=10)
     max_parallel_fires: int = 256
     #: /healthz fails when the loop has not gone round for this long.
-    stall_after: timedelta = timedelta(seconds=5)
+    stall_after: timedelta = timedelta(seconds=8)
     #: /healthz fails while a store call has waited this long for its answer.
     slow_store_after: timedelta = timedelta(seconds=4)
     #: Refuse to claim while this host's clock is proven further than this from the store's.
@@ -118,12 +118,12 @@ class Worker:
         now = self.clock.now()
         if self.last_loop is None:
             return False, "starting"
+        problem = self.store_watch.problem()  # first: a hanging store call stalls the poll loop too
+        if problem:
+            return False, problem
         for loop, last in (("poll", self.last_loop), ("dispatch", self.last_dispatch or self.last_loop)):
             if now - last > self.settings.stall_after:
                 return False, f"the {loop} loop has stalled for {(now - last).total_seconds():.1f} s"
-        problem = self.store_watch.problem()
-        if problem:
-            return False, problem
         if self.clock_error:
             return False, self.clock_error
         return (
