@@ -5,6 +5,8 @@
     python3 dev.py test    run the whole test suite, lint and type checks (what CI runs)
     python3 dev.py nox -s bench    any nox session
 
+``test`` first installs the Debian packages the tests use (libfaketime) where they are
+missing and apt-get can, as root; elsewhere the tests needing them skip and say why.
 The first call creates ``.tools/`` (a virtual environment holding pinned uv and nox);
 uv then builds the workspace environment in ``.venv/`` from ``uv.lock``.
 """
@@ -48,6 +50,32 @@ def tools() -> Path:
     return TOOLS / BIN
 
 
+#: Debian packages the tests use, with a file each one installs: libfaketime shifts a
+#: worker's clock for real in the clock-skew tests.
+DEBIAN_PACKAGES = {"faketime": Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")}
+
+
+def debian_packages() -> None:
+    """Install the Debian packages the tests need where they are missing and apt can (as root).
+
+    Elsewhere the tests that need one skip, naming the package.
+    """
+    missing = [name for name, marker in DEBIAN_PACKAGES.items() if not marker.exists()]
+    if (
+        not missing
+        or not hasattr(os, "geteuid")
+        or os.geteuid() != 0
+        or not Path("/usr/bin/apt-get").exists()
+    ):
+        return
+    print("dev.py: installing", " ".join(missing), "(Debian)", file=sys.stderr)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
+    if subprocess.call(install, stdout=subprocess.DEVNULL, env=env) != 0:  # the package lists may be old
+        subprocess.call(["apt-get", "update", "-q"], stdout=subprocess.DEVNULL, env=env)
+        subprocess.call(install, stdout=subprocess.DEVNULL, env=env)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(__doc__)
@@ -56,6 +84,7 @@ def main(argv: list[str]) -> int:
     bin_dir = tools()
     env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     if command == "test":
+        debian_packages()
         return subprocess.call([str(bin_dir / "nox"), "-s", "ci", *rest], cwd=ROOT, env=env)
     if command == "nox":
         return subprocess.call([str(bin_dir / "nox"), *rest], cwd=ROOT, env=env)
