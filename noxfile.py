@@ -91,6 +91,35 @@ def fmt(session: nox.Session) -> None:
     session.run("ruff", "check", "--fix", ".")
 
 
+@nox.session(name="lambda-zip")
+def lambda_zip(session: nox.Session) -> None:
+    """The custom resource's Lambda package, from uv.lock: writes dist/clockwork-cfn-resource-lambda.zip."""
+    sync(session)
+    session.run("python", "infra/lambda_zip.py", "--out", "dist/", *session.posargs)
+
+
+@nox.session
+def package(session: nox.Session) -> None:
+    """The Lambda zip and dist/clockwork.yaml beside it, ready for `aws cloudformation package`."""
+    sync(session)
+    session.run("python", "infra/package.py", "--out", "dist/", *session.posargs)
+
+
+@nox.session
+def e2e(session: nox.Session) -> None:
+    """End to end on emulators: the custom resource, three workers killed and restarted, ECS on moto."""
+    sync(session)
+    session.run(
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "infra/tests/e2e_tests",
+        *session.posargs,
+        env={"PYTHONHASHSEED": "0"},
+    )
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
     """Every benchmark: writes .bench/bench.json and .bench/bench.md (-- --quick for a short run, --only PART)."""
