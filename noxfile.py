@@ -9,8 +9,12 @@ import nox
 ROOT = Path(__file__).parent
 PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists())
 SOURCES = [str(p / "src") for p in PACKAGES]
-#: Each package's tests, then infra's (templates, the image, the stack, the end-to-end run).
-TESTS = [str(p / "tests") for p in PACKAGES if (p / "tests").exists()] + [str(ROOT / "infra" / "tests")]
+#: Each package's tests, then infra's (templates, the image, the stack, the end-to-end run), then
+#: the repository's own (its documents, checked against the code).
+TESTS = [str(p / "tests") for p in PACKAGES if (p / "tests").exists()] + [
+    str(ROOT / "infra" / "tests"),
+    str(ROOT / "tests"),
+]
 INFRA = sorted(str(p) for p in (ROOT / "infra").glob("*.py"))
 
 nox.options.default_venv_backend = "uv"
