@@ -9,8 +9,12 @@ import nox
 ROOT = Path(__file__).parent
 PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists())
 SOURCES = [str(p / "src") for p in PACKAGES]
-#: Each package's tests, then infra's (templates, the image, the stack, the end-to-end run).
-TESTS = [str(p / "tests") for p in PACKAGES if (p / "tests").exists()] + [str(ROOT / "infra" / "tests")]
+#: Each package's tests, then infra's (templates, the image, the stack, the end-to-end run), then
+#: the repository's own (its documents, checked against the code).
+TESTS = [str(p / "tests") for p in PACKAGES if (p / "tests").exists()] + [
+    str(ROOT / "infra" / "tests"),
+    str(ROOT / "tests"),
+]
 INFRA = sorted(str(p) for p in (ROOT / "infra").glob("*.py"))
 
 nox.options.default_venv_backend = "uv"
@@ -89,6 +93,35 @@ def fmt(session: nox.Session) -> None:
     sync(session)
     session.run("ruff", "format", ".")
     session.run("ruff", "check", "--fix", ".")
+
+
+@nox.session(name="lambda-zip")
+def lambda_zip(session: nox.Session) -> None:
+    """The custom resource's Lambda package, from uv.lock: writes dist/clockwork-cfn-resource-lambda.zip."""
+    sync(session)
+    session.run("python", "infra/lambda_zip.py", "--out", "dist/", *session.posargs)
+
+
+@nox.session
+def package(session: nox.Session) -> None:
+    """The Lambda zip and dist/clockwork.yaml beside it, ready for `aws cloudformation package`."""
+    sync(session)
+    session.run("python", "infra/package.py", "--out", "dist/", *session.posargs)
+
+
+@nox.session
+def e2e(session: nox.Session) -> None:
+    """End to end on emulators: the custom resource, three workers killed and restarted, ECS on moto."""
+    sync(session)
+    session.run(
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "infra/tests/e2e_tests",
+        *session.posargs,
+        env={"PYTHONHASHSEED": "0"},
+    )
 
 
 @nox.session

@@ -1,0 +1,1 @@
+"""The repository's documents, checked against the code: every command they name, every link."""
