@@ -6,7 +6,8 @@ runs:
 
 * Create derives the schedule id from the stack, the logical id and the request id, so a
   replay finds the schedule it already wrote and makes it match.
-* Update writes the new definition only if it differs. Changing the table or the region
+* Update writes the new definition only if it differs (through
+  :mod:`clockwork_core.schedules`, as every writer does). Changing the table or the region
   replaces the resource: a new schedule (a new physical id) in the new place;
   CloudFormation then deletes the old one with a Delete carrying the old properties.
 * Delete removes the schedule if it is there and was declared by this resource. A
@@ -26,9 +27,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
-from clockwork_core.errors import InvalidValue, ScheduleExists, ScheduleNotFound
+from clockwork_core.errors import InvalidValue, ScheduleNotFound
 from clockwork_core.model import SCHEDULE_ID, Schedule, ScheduleRecord
-from clockwork_core.planner import first_due, next_instant
+from clockwork_core.planner import next_instant
+from clockwork_core.schedules import write_schedule
 from clockwork_core.store import Store
 from clockwork_core.zones import isoformat_z
 
@@ -183,39 +185,32 @@ def _check_ours(stored: ScheduleRecord, event: Mapping[str, Any]) -> None:
 def _put(event: Mapping[str, Any], declaration: Declaration, open_store: OpenStore, guard: Guard) -> Outcome:
     """Make the store hold ``declaration``'s schedule: create it, or change it if it differs."""
     schedule = declaration.schedule
+
+    def declared(stored: ScheduleRecord | None) -> Schedule:
+        if stored is not None:
+            _check_ours(stored, event)
+        guard()
+        return schedule
+
     store = open_store(declaration.table, declaration.region)
     try:
         now = _now()
-        record = _write(store, schedule, event, now, guard)
+        written = write_schedule(store, schedule.id, declared, now=now)
         log.info(
-            "schedule %s is version %d",
+            "schedule %s %s, version %d",
             schedule.id,
-            record.version,
-            extra={"action": "cfn_schedule_written", "schedule": schedule.id, "version": record.version},
+            written.change.value,
+            written.record.version,
+            extra={
+                "action": "cfn_schedule_written",
+                "schedule": schedule.id,
+                "change": written.change.value,
+                "version": written.record.version,
+            },
         )
         return Outcome(schedule.id, attributes(schedule, now))
     finally:
         store.close()
-
-
-def _write(
-    store: Store, schedule: Schedule, event: Mapping[str, Any], now: datetime, guard: Guard
-) -> ScheduleRecord:
-    try:
-        stored = store.get(schedule.id)
-    except ScheduleNotFound:
-        due = first_due(schedule, after=now)
-        guard()
-        try:
-            return store.create(schedule, due_at=due.due_at, cursor=due.cursor, now=now)
-        except ScheduleExists:  # a replay running beside us wrote it first
-            stored = store.get(schedule.id)
-    _check_ours(stored, event)
-    if stored.schedule == schedule:
-        return stored  # a replay: already as declared
-    due = first_due(schedule, after=now, manual=stored.manual)
-    guard()
-    return store.replace(schedule, due_at=due.due_at, cursor=due.cursor, now=now)
 
 
 OPERATIONS: dict[str, Callable[[Mapping[str, Any], OpenStore, Guard], Outcome]] = {

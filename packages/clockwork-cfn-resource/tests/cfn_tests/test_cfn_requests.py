@@ -151,6 +151,28 @@ class TestUpdate:
         assert record.due_at is None  # paused: out of the due index
         assert record.version == 2
 
+    def test_an_update_that_keeps_the_timing_keeps_the_schedule_s_place(
+        self, table: str, store: Store, responses: ResponseServer
+    ) -> None:
+        old = original_properties(table)
+        created = _send(event("Create", old, responses.url()), responses)
+        physical_id = created["PhysicalResourceId"]
+        # Fired at T0 by a worker, and none has run since: 07:02 and later are still to decide.
+        claimed = store.claim(
+            store.get(physical_id),
+            owner="worker-a",
+            lease_until=T0 + timedelta(seconds=30),
+            pending=None,
+            now=T0,
+        )
+        store.complete(claimed, due_at=T0 + timedelta(minutes=2), cursor=T0, now=T0)
+        new = {**old, "TaskDefinitionArn": old["TaskDefinitionArn"].replace(":7", ":8")}
+        sent = event("Update", new, responses.url(), physical_id=physical_id, old=old)
+        assert _send(sent, responses, 2)["Status"] == "SUCCESS"
+        record = store.get(physical_id)
+        assert dict(record.schedule.target.params)["task_definition"].endswith("DoAccruals:8")
+        assert (record.cursor, record.due_at) == (T0, T0 + timedelta(minutes=2))
+
     def test_a_new_table_replaces_the_resource_and_the_old_one_is_deleted_after(
         self, moto: Backend, table: str, store: Store, responses: ResponseServer
     ) -> None:

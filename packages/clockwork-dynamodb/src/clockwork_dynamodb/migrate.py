@@ -10,8 +10,10 @@ the original's custom resource returned, so stacks keep finding their schedules)
 same name and expression, evaluated in UTC (the original's worker ran in UTC), and an
 ``ecs`` target with the cluster and task definition. Its origin records where it came
 from. Running the migration again is safe: an adopted schedule whose legacy item has
-not changed is left as it is, one whose item changed is updated, and a schedule that
-clockwork itself manages by now (another origin) is kept.
+not changed is left as it is, one whose item changed is updated (keeping its manual
+triggers, and its pause if it was paused in clockwork since: see
+:mod:`clockwork_core.schedules`), and a schedule that clockwork itself manages by now
+(another origin) is kept.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from datetime import datetime
 from typing import Any
 
 import attrs
-from clockwork_core.errors import Conflict, InvalidValue, ScheduleNotFound
-from clockwork_core.model import Schedule, Target
-from clockwork_core.planner import first_due
+from clockwork_core.errors import ClockworkError, Conflict, InvalidValue
+from clockwork_core.model import Schedule, ScheduleRecord, Target
+from clockwork_core.schedules import Change, write_schedule
 from clockwork_core.store import Store
 
 LEGACY_KIND = "aws-ecs-clockwork"
@@ -87,26 +89,38 @@ def adopt(
             yield Outcome(schedule.id, Action.KEPT, f"changed while migrating: {exc}")
 
 
+class _ManagedElsewhere(ClockworkError):
+    """The stored schedule has another origin by now: clockwork manages it, not the legacy table."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"managed by {kind}")
+        self.kind = kind
+
+
+_ACTIONS = {
+    Change.CREATED: Action.CREATED,
+    Change.UPDATED: Action.UPDATED,
+    Change.UNCHANGED: Action.UNCHANGED,
+}
+
+
 def _adopt_one(store: Store, schedule: Schedule, *, now: datetime, dry_run: bool) -> Outcome:
+    def adopted(stored: ScheduleRecord | None) -> Schedule:
+        if stored is None:
+            return schedule
+        if stored.schedule.origin.get("kind") != LEGACY_KIND:
+            raise _ManagedElsewhere(stored.schedule.origin.get("kind") or "clockwork")
+        # Paused or resumed in clockwork since: that stays as it is.
+        return attrs.evolve(schedule, enabled=stored.schedule.enabled)
+
     try:
-        stored = store.get(schedule.id)
-    except ScheduleNotFound:
-        if not dry_run:
-            due = first_due(schedule, after=now)
-            store.create(schedule, due_at=due.due_at, cursor=due.cursor, now=now)
-        return Outcome(schedule.id, Action.CREATED, f"{schedule.expression} -> {schedule.target.params}")
-    if stored.schedule.origin.get("kind") != LEGACY_KIND:
-        return Outcome(
-            schedule.id, Action.KEPT, f"managed by {stored.schedule.origin.get('kind') or 'clockwork'}"
-        )
-    if stored.schedule == schedule:
-        return Outcome(schedule.id, Action.UNCHANGED)
-    if not dry_run:
-        due = first_due(schedule, after=now)
-        store.replace(
-            schedule, due_at=due.due_at, now=now, expected_version=stored.version, cursor=due.cursor
-        )
-    return Outcome(schedule.id, Action.UPDATED, f"{schedule.expression} -> {schedule.target.params}")
+        written = write_schedule(store, schedule.id, adopted, now=now, dry_run=dry_run)
+    except _ManagedElsewhere as exc:
+        return Outcome(schedule.id, Action.KEPT, str(exc))
+    action = _ACTIONS[written.change]
+    if action is Action.UNCHANGED:
+        return Outcome(schedule.id, action)
+    return Outcome(schedule.id, action, f"{schedule.expression} -> {schedule.target.params}")
 
 
 def summary(outcomes: Iterable[Outcome]) -> str:

@@ -6,12 +6,13 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from clockwork_core.plugins import open_store
 from clockwork_core.store import Store
-from clockwork_core.testing.support import T0
+from clockwork_core.testing.support import T0, eventually
 from clockwork_dynamodb import schema
 from clockwork_dynamodb.migrate import LEGACY_KIND
 from clockwork_dynamodb.testing.emulators import Backend, delete_table
@@ -150,6 +151,12 @@ def legacy_table(backend: Backend, name: str, legacy: list[dict[str, Any]]) -> N
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    # dynalite answers CreateTable before the table is ACTIVE, even with --createTableMs 0.
+    eventually(
+        lambda: client.describe_table(TableName=name)["Table"]["TableStatus"],
+        lambda status: status == "ACTIVE",
+        what=f"table {name} becoming ACTIVE",
+    )
     for item in legacy:
         client.put_item(TableName=name, Item=item)
 
@@ -226,6 +233,43 @@ class TestMigrate:
         assert f"updated   {LEGACY_ID}: 30 4 * * *" in out
         with closing(open_store(backend.url(table))) as store:
             assert store.get(LEGACY_ID).schedule.expression == "30 4 * * *"
+
+    def test_a_manual_trigger_queued_between_migrations_still_fires(
+        self, backend: Backend, table: str, source: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        self.migrate(capsys, backend, table, source)
+        with closing(open_store(backend.url(table))) as store:
+            queued = datetime.now(UTC).replace(microsecond=0)
+            store.trigger(LEGACY_ID, instant=queued, now=queued)
+            backend.client().put_item(
+                TableName=source, Item=legacy_item(cron_time="30 4 * * *", last_updated="2017")
+            )
+            status, out = self.migrate(capsys, backend, table, source)
+            assert (status, f"updated   {LEGACY_ID}: 30 4 * * *" in out) == (0, True)
+            record = store.get(LEGACY_ID)
+            assert record.manual == (queued,)
+            assert record.due_at == queued, "the trigger is still due, before the next 04:30"
+            assert LEGACY_ID in [due.id for due in store.due(queued)]
+
+    def test_a_schedule_paused_in_clockwork_stays_paused(
+        self, backend: Backend, table: str, source: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        self.migrate(capsys, backend, table, source)
+        status, _, _ = clockwork(capsys, "schedule", "pause", LEGACY_ID, "--store", backend.url(table))
+        assert status == 0
+        status, out = self.migrate(capsys, backend, table, source)
+        assert (status, out.splitlines()[-1]) == (0, f"2 unchanged (from {source} into {table})")
+        backend.client().put_item(
+            TableName=source, Item=legacy_item(cron_time="30 4 * * *", last_updated="2017")
+        )
+        self.migrate(capsys, backend, table, source)
+        with closing(open_store(backend.url(table))) as store:
+            record = store.get(LEGACY_ID)
+        assert (record.schedule.expression, record.schedule.enabled, record.due_at) == (
+            "30 4 * * *",
+            False,
+            None,
+        )
 
     def test_it_keeps_a_schedule_clockwork_manages_now(
         self, backend: Backend, table: str, source: str, capsys: pytest.CaptureFixture[str]

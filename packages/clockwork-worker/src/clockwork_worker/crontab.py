@@ -55,7 +55,7 @@ from clockwork_core.errors import (
     ScheduleNotFound,
 )
 from clockwork_core.model import Schedule, Target
-from clockwork_core.planner import first_due
+from clockwork_core.schedules import Change, put_schedule, update_schedule
 from clockwork_core.store import Store
 from clockwork_core.zones import get_zone
 
@@ -295,21 +295,27 @@ def sync(store: Store, crontab: Crontab, *, now: datetime) -> SyncReport:
     for schedule_id, schedule in wanted.items():
         stored = existing.get(schedule_id)
         if stored is None:
-            due = first_due(schedule, after=now)
             try:
-                store.create(schedule, due_at=due.due_at, cursor=due.cursor, now=now)
+                put_schedule(store, schedule, now=now, replace=False)
             except ScheduleExists:
                 kept.append(schedule_id)
             else:
                 created.append(schedule_id)
         elif is_from(stored.schedule, crontab.path) and stored.schedule.origin != schedule.origin:
-            updated = attrs.evolve(stored.schedule, origin=schedule.origin)
-            try:
-                store.replace(updated, due_at=stored.due_at, now=now, expected_version=stored.version)
-            except (Conflict, ScheduleNotFound):
-                kept.append(schedule_id)
-            else:
-                moved.append(schedule_id)
+            (moved if _move(store, schedule, crontab.path, now) else kept).append(schedule_id)
         else:
             kept.append(schedule_id)
     return SyncReport(tuple(created), tuple(deleted), tuple(kept), tuple(moved))
+
+
+def _move(store: Store, schedule: Schedule, path: str, now: datetime) -> bool:
+    """Bring a kept schedule's origin (its line) up to date; all else of it stays as stored."""
+
+    def moved(stored: Schedule) -> Schedule:
+        return attrs.evolve(stored, origin=schedule.origin) if is_from(stored, path) else stored
+
+    try:
+        written = update_schedule(store, schedule.id, moved, now=now)
+    except (Conflict, ScheduleNotFound):
+        return False
+    return written.change is Change.UPDATED

@@ -247,6 +247,13 @@ def test_schedules_round_trip(clockwork: Clockwork) -> None:
     assert gone.message == "clockwork: No schedule by the id of 'nightly' was found"
 
 
+def test_replacing_a_schedule_with_its_own_definition_writes_nothing(clockwork: Clockwork) -> None:
+    add = ("schedule", "add", "tidy", "*/5 * * * *", "--command", "echo tidy", "--replace")
+    first = clockwork.json(*add)
+    assert clockwork.ok(*add).stdout.startswith("unchanged tidy")
+    assert clockwork.json("schedule", "show", "tidy")["version"] == first["version"] == 1
+
+
 def test_a_crontab_keeps_the_store_in_step(clockwork: Clockwork) -> None:
     cron = clockwork.home / "jobs.cron"
     cron.write_text("0 1 * * * echo one\n0 2 * * * echo two\n")

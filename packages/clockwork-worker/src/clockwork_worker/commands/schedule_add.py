@@ -11,22 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from clockwork_core.errors import InvalidExpression, InvalidValue, ScheduleExists, ScheduleNotFound
-from clockwork_core.model import (
-    Concurrency,
-    MissedFires,
-    Policies,
-    RetryPolicy,
-    Schedule,
-    ScheduleRecord,
-    Target,
-)
-from clockwork_core.planner import first_due
+from clockwork_core.errors import InvalidExpression, InvalidValue
+from clockwork_core.model import Concurrency, MissedFires, Policies, RetryPolicy, Schedule, Target
 from clockwork_core.plugins import launcher_factories
-from clockwork_core.store import Store
+from clockwork_core.schedules import Change, put_schedule
 
 from clockwork_worker import config
 from clockwork_worker.commands import common
@@ -132,29 +123,14 @@ def run_add(args: argparse.Namespace) -> int:
     _check_target(schedule)
     store = open_store_of(args)
     try:
-        moment = common.now()
-        if args.replace:
-            record = _replace(store, schedule, moment)
-        else:
-            due = first_due(schedule, after=moment)
-            record = store.create(schedule, due_at=due.due_at, cursor=due.cursor, now=moment)
-        common.report(args, record, "replaced" if record.version > 1 else "added")
+        written = put_schedule(store, schedule, now=common.now(), replace=args.replace)
+        common.report(args, written.record, _DONE[written.change])
     finally:
         store.close()
     return 0
 
 
-def _replace(store: Store, schedule: Schedule, moment: datetime) -> ScheduleRecord:
-    try:
-        stored = store.get(schedule.id)
-    except ScheduleNotFound:
-        due = first_due(schedule, after=moment)
-        try:
-            return store.create(schedule, due_at=due.due_at, cursor=due.cursor, now=moment)
-        except ScheduleExists:
-            stored = store.get(schedule.id)
-    due = first_due(schedule, after=moment, manual=stored.manual)
-    return store.replace(schedule, due_at=due.due_at, cursor=due.cursor, now=moment)
+_DONE = {Change.CREATED: "added", Change.UPDATED: "replaced", Change.UNCHANGED: "unchanged"}
 
 
 def _schedule(args: argparse.Namespace, launcher: str) -> Schedule:

@@ -1,31 +1,26 @@
 """``clockwork schedule add|list|show|pause|resume|delete|trigger`` and ``clockwork history``.
 
-Every write goes through the planner, as the worker's do: a new or changed schedule
-counts its fires from now (:func:`~clockwork_core.planner.first_due`); a paused one keeps
-its cursor and needs no attention; a resumed one counts from its old cursor, so its
-missed-fire policy decides what happens to the instants that passed while it was paused.
+Every write goes through :mod:`clockwork_core.schedules`, as every other writer's does: a
+paused schedule keeps its cursor and needs no attention; a resumed one counts from its
+old cursor, so its missed-fire policy decides what happens to the instants that passed
+while it was paused.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from typing import Any
 
-import attrs
 from clockwork_core.codec import record_to_data, run_to_data
-from clockwork_core.errors import Conflict
 from clockwork_core.model import Run, ScheduleRecord
-from clockwork_core.planner import first_due, next_due
+from clockwork_core.schedules import Change, pause_schedule, resume_schedule
 from clockwork_core.store import Store
 from clockwork_core.zones import get_zone, isoformat_z
 
 from clockwork_worker import config
 from clockwork_worker.commands import common, schedule_add
 from clockwork_worker.commands.common import argument, emit_json, open_store_of, seconds_text, table, utc_text
-
-_CAS_ATTEMPTS = 5
 
 
 def add_commands(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -149,53 +144,25 @@ def _details(record: ScheduleRecord, last_run: str) -> list[tuple[str, str]]:
 # --- pause, resume, delete, trigger -----------------------------------------------------------
 
 
-def _update(
-    store: Store, schedule_id: str, change: Callable[[ScheduleRecord], ScheduleRecord | None]
-) -> ScheduleRecord:
-    """Read, change and write back with compare-and-set, retrying when a worker wrote first."""
-    for _ in range(_CAS_ATTEMPTS):
-        record = store.get(schedule_id)
-        try:
-            return change(record) or record
-        except Conflict:
-            continue
-    raise Conflict(schedule_id, f"changed {_CAS_ATTEMPTS} times while we tried to update it")
-
-
 def run_pause(args: argparse.Namespace) -> int:
-    def pause(record: ScheduleRecord) -> ScheduleRecord | None:
-        if not record.schedule.enabled:
-            return None
-        paused = attrs.evolve(record.schedule, enabled=False)
-        due_at = next_due(paused, record.cursor or common.now(), record.manual)
-        return store.replace(paused, due_at=due_at, now=common.now(), expected_version=record.version)
-
     store = open_store_of(args)
     try:
-        before = store.get(args.schedule_id)
-        record = _update(store, args.schedule_id, pause)
-        common.report(args, record, "paused" if before.schedule.enabled else "already paused")
+        written = pause_schedule(store, args.schedule_id, now=common.now())
+        common.report(
+            args, written.record, "paused" if written.change is Change.UPDATED else "already paused"
+        )
     finally:
         store.close()
     return 0
 
 
 def run_resume(args: argparse.Namespace) -> int:
-    def resume(record: ScheduleRecord) -> ScheduleRecord | None:
-        if record.schedule.enabled:
-            return None
-        resumed = attrs.evolve(record.schedule, enabled=True)
-        moment = common.now()
-        due = first_due(resumed, after=record.cursor or moment, manual=record.manual)
-        return store.replace(
-            resumed, due_at=due.due_at, cursor=due.cursor, now=moment, expected_version=record.version
-        )
-
     store = open_store_of(args)
     try:
-        before = store.get(args.schedule_id)
-        record = _update(store, args.schedule_id, resume)
-        common.report(args, record, "already enabled" if before.schedule.enabled else "resumed")
+        written = resume_schedule(store, args.schedule_id, now=common.now())
+        common.report(
+            args, written.record, "resumed" if written.change is Change.UPDATED else "already enabled"
+        )
     finally:
         store.close()
     return 0
