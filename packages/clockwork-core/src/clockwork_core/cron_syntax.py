@@ -5,6 +5,10 @@ additions of DESIGN.md ("Cron semantics"): ``@midnight``, ``LW``, ``nW``, ``L-n`
 ``#`` inside lists, the macros, ``H`` forms seeded by the schedule id, and EventBridge's
 ``cron(...)`` (``rate(...)`` and ``at(...)`` are parsed in :mod:`clockwork_core.cron`).
 Every error is an :class:`InvalidExpression` naming the cron field and the reason.
+
+Numbers are ASCII digits only: ``str.isdigit()`` and ``int()`` also take the digits of
+other scripts (``'٣'``, ``'３'``, and ``'¹'``, which ``int()`` then refuses), so every
+number is matched by :data:`NUMBER` before it is converted.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ MONTHS = {name.upper(): i for i, name in enumerate(calendar.month_abbr) if name}
 WEEKDAYS = {"SUN": 0, "MON": 1, "TUE": 2, "WED": 3, "THU": 4, "FRI": 5, "SAT": 6}
 #: The most days each month can have (February: 29, in leap years).
 MONTH_DAYS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+#: A number in an expression: ASCII digits, nothing else.
+NUMBER = re.compile(r"[0-9]+")
 
 
 @attrs.frozen
@@ -252,7 +258,7 @@ class _Parser:
         return set(range(low, high + 1, step))
 
     def step(self, text: str, element: str, rule: FieldRule) -> int:
-        if not text.isdigit():
+        if not NUMBER.fullmatch(text):
             raise self.fail(f"{rule.name} {element!r}: the step {text!r} is not a number", rule)
         step = int(text)
         if step == 0:
@@ -262,7 +268,7 @@ class _Parser:
     def value(self, text: str, rule: FieldRule) -> int:
         if text in rule.names:
             return rule.names[text]
-        if not text.isdigit():
+        if not NUMBER.fullmatch(text):
             known = f" (names: {'/'.join(rule.names)})" if rule.names else ""
             raise self.fail(f"{rule.name} {text!r} is not a number{known}", rule)
         number = int(text)
@@ -278,7 +284,7 @@ class _Parser:
         return self.value(text, rule)
 
     def hashed(self, element: str, rule: FieldRule) -> set[int]:
-        match = re.fullmatch(r"H(?:\((\w+)-(\w+)\))?(?:/(\w+))?", element)
+        match = re.fullmatch(r"H(?:\((\w+)-(\w+)\))?(?:/(\w+))?", element, flags=re.ASCII)
         if not match:
             raise self.fail(f"{rule.name} {element!r} is not an H form (H, H(a-b), H/s, H(a-b)/s)", rule)
         low, high = rule.hash_range or (rule.low, rule.high)
@@ -311,9 +317,9 @@ class _Parser:
                 last = True
             elif upper == "LW":
                 last_weekday = True
-            elif re.fullmatch(r"L-\d+", upper):
+            elif upper.startswith("L-"):
                 minus.add(self.bounded(upper[2:], DAY, 0, 30, element))
-            elif re.fullmatch(r"\d+W", upper):
+            elif re.fullmatch(r"[0-9]+W", upper):
                 nearest.add(self.value(upper[:-1], DAY))
             else:
                 values |= self.element(element, DAY)
@@ -346,7 +352,7 @@ class _Parser:
         return {"dow_values": frozenset(values), "dow_last": frozenset(last), "dow_nth": frozenset(nth)}
 
     def bounded(self, text: str, rule: FieldRule, low: int, high: int, element: str) -> int:
-        if not text.isdigit() or not low <= int(text) <= high:
+        if not NUMBER.fullmatch(text) or not low <= int(text) <= high:
             raise self.fail(f"{rule.name} {element!r}: {text!r} must be a number from {low} to {high}", rule)
         return int(text)
 
@@ -385,10 +391,52 @@ def check_possible(text: str, spec: CronSpec) -> None:
         )
 
 
+def check_years(text: str, spec: CronSpec) -> None:
+    """Reject a year field in which no allowed day ever falls (``cron(0 0 29 2 ? 2023)``).
+
+    Which days of a year match depends only on whether it is a leap year and on the
+    weekday of its 1 January, so one year of each of those (at most 14) kinds is enough.
+    Years that are over are not rejected: parsing knows no clock.
+    """
+    if spec.years is None:
+        return
+    kinds: dict[tuple[bool, int], int] = {}
+    for year in sorted(spec.years):
+        kinds.setdefault((calendar.isleap(year), calendar.weekday(year, 1, 1)), year)
+    for year in kinds.values():
+        for month in spec.months:
+            last = calendar.monthrange(year, month)[1]
+            if any(spec.days.matches(year, month, day) for day in range(1, last + 1)):
+                return
+    months = "any month" if len(spec.months) == 12 else ", ".join(
+        calendar.month_abbr[m] for m in sorted(spec.months)
+    )
+    hint = ""
+    if 2 in spec.months and not any(calendar.isleap(year) for year in spec.years):
+        hint = " (it is not a leap year)" if len(spec.years) == 1 else " (none is a leap year)"
+    raise InvalidExpression(
+        text,
+        f"never fires: no day of {months} in {_years_text(spec.years)} matches the day fields{hint}",
+        cron_field="year",
+    )
+
+
+def _years_text(years: frozenset[int]) -> str:
+    ordered = sorted(years)
+    if len(ordered) == 1:
+        return str(ordered[0])
+    if ordered[-1] - ordered[0] + 1 == len(ordered):
+        return f"{ordered[0]}-{ordered[-1]}"
+    if len(ordered) > 6:
+        return f"{', '.join(map(str, ordered[:5]))}, ... ({len(ordered)} years)"
+    return ", ".join(map(str, ordered))
+
+
 def parse_spec(text: str, seed: str | None = None) -> CronSpec:
     """Parse and validate ``text`` (anything but ``rate(...)`` and ``at(...)``)."""
     if not isinstance(text, str):
         raise InvalidExpression(str(text), f"expected text, got {type(text).__name__}")
     spec = _Parser(text, seed).parse()
     check_possible(text, spec)
+    check_years(text, spec)
     return spec
