@@ -733,6 +733,44 @@ class TestTimeZones:
         if name:
             assert name in str(caught.value)
 
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "Europe/Berlin\x00",
+            "\x00",
+            "../etc/passwd",
+            "Europe/../Europe/Berlin",
+            "/etc/localtime",
+            "Europe/B\u00e9rlin",
+            "Asia/\u6771\u4eac",
+            "Europe/Berlin\n",
+            "Europe//Berlin",
+            "Europe/Berlin/",
+            "Etc",
+            "leapseconds",
+            "zone1970.tab",
+            "__init__",
+        ],
+    )
+    def test_it_rejects_names_that_are_no_zone_file(self, name: str) -> None:
+        with pytest.raises(UnknownTimeZone) as caught:
+            CronExpression("* * * * *", timezone=name)
+        assert repr(name) in str(caught.value)
+        assert "\n" not in str(caught.value)
+
+    @pytest.mark.parametrize("name", ["A" * 300, "Europe/" + "B" * 250, "A/" * 200 + "B"])
+    def test_it_rejects_a_long_name_in_a_short_message(self, name: str) -> None:
+        with pytest.raises(UnknownTimeZone) as caught:
+            CronExpression("* * * * *", timezone=name)
+        message = str(caught.value)
+        assert f"({len(name)} characters; zone names are at most 64)" in message
+        assert name[:20] in message
+        assert len(message) < 200
+
+    def test_it_rejects_a_zone_that_is_not_text(self) -> None:
+        with pytest.raises(UnknownTimeZone, match="expected a name, got list"):
+            CronExpression("* * * * *", timezone=["Europe/Berlin"])  # type: ignore[arg-type]
+
 
 class TestStartInstants:
     def test_a_naive_start_is_rejected(self) -> None:

@@ -92,6 +92,13 @@ class TestBadInput:
         assert result.returncode == 2
         assert "unknown time zone 'Mars/Olympus'" in result.message
 
+    @pytest.mark.parametrize("name", ["A" * 300, "Europe/Berlin\x01", "../etc/passwd", "Asia/\u6771\u4eac"])
+    def test_a_zone_name_that_names_no_zone_file(self, clockwork: Clockwork, name: str) -> None:
+        result = clockwork("next", "0 9 * * *", "--tz", name)
+        assert result.returncode == 2
+        assert result.message.startswith("clockwork next: argument --tz: unknown time zone ")
+        assert len(result.message) < 250
+
     def test_an_unknown_launcher(self, clockwork: Clockwork) -> None:
         result = clockwork("run", "--once", "--launcher", "nomad")
         assert result.returncode == 2
