@@ -120,6 +120,14 @@ class TestBadInput:
             f"clockwork: schedule 'remote' names the launcher 'nomad', which is not installed (installed: {INSTALLED})"
         )
 
+    @pytest.mark.parametrize("depth", [33, 50_000])
+    def test_params_json_nested_too_deep(self, clockwork: Clockwork, depth: int) -> None:
+        params = '{"command": "true", "x": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
+        result = clockwork("schedule", "add", "deep", "@hourly", "--params-json", params)
+        assert result.returncode == 2
+        assert result.message == "clockwork: --params-json: nests deeper than 32 levels of lists and mappings"
+        assert clockwork.json("schedule", "list") == []
+
     def test_a_missing_crontab(self, clockwork: Clockwork) -> None:
         result = clockwork("run", "--once", "--crontab", "no-such-crontab")
         assert result.returncode == 2
