@@ -142,6 +142,15 @@ class TestBadInput:
         assert result.message == "clockwork: jobs.cron:3: minute 61 is out of range 0-59"
         assert clockwork.json("schedule", "list") == [], "nothing of a corrupt crontab is loaded"
 
+    def test_a_crontab_line_with_a_unicode_line_break_is_refused_not_split(
+        self, clockwork: Clockwork
+    ) -> None:
+        (clockwork.home / "jobs.cron").write_text("# jobs\n0 5 * * * ./backup\u2028* * * * * ./other\n")
+        result = clockwork("run", "--once", "--crontab", "jobs.cron")
+        assert result.returncode == 2
+        assert result.message.startswith("clockwork: jobs.cron:2: character U+2028 (line separator)")
+        assert clockwork.json("schedule", "list") == []
+
     def test_an_unwritable_store_path(self, clockwork: Clockwork) -> None:
         blocker = clockwork.home / "not-a-directory"
         blocker.write_text("")
