@@ -10,6 +10,12 @@ response reaches the event's ``ResponseURL`` before the Lambda's own time runs o
    table, and the thread may no longer write (it checks before each write).
 3. Any exception becomes FAILED with its message; the physical id is known before any
    write, so a Delete after a failed Create finds what there is to find.
+
+Before anything is written, the event's shape is checked. An event that is not a mapping
+is logged and dropped (there is no URL to answer). A ResponseURL that cannot be used
+(malformed, not http(s), missing) means no answer could ever be sent, so nothing is
+written and the handler logs one line. Echoed fields that are not text, or longer than
+CloudFormation sends, are answered FAILED without a write.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ DEFAULT_BUDGET_SECONDS = 60.0
 REQUEST_TYPES = tuple(OPERATIONS)
 #: Tries of each DynamoDB call (throttling, 5xx, lost connections are retried).
 ATTEMPTS = 3
+#: The event's own fields, and the longest CloudFormation sends.
+LONGEST = {"RequestType": 64, **response.ID_LIMITS}
 
 
 class Context(Protocol):
@@ -77,40 +85,72 @@ class Deadline:
             )
 
 
-def handler(event: Mapping[str, Any], context: Context | None = None) -> dict[str, Any]:
-    """Handle one CloudFormation custom resource request; returns the response sent."""
+def handler(event: object, context: Context | None = None) -> dict[str, Any]:
+    """Handle one CloudFormation custom resource request; returns the response sent (or, when
+    none can be sent, the one that would have been; ``{}`` for an event that is not a mapping)."""
     logging.getLogger("clockwork_cfn_resource").setLevel(logging.INFO)
+    if not isinstance(event, Mapping):
+        log.error(
+            "the event is not a mapping (got %s): there is no ResponseURL to answer; nothing was written",
+            type(event).__name__,
+            extra={"action": "cfn_event_not_a_mapping"},
+        )
+        return {}
     started = time.monotonic()
     remaining = (
         context.get_remaining_time_in_millis() / 1000 if context is not None else DEFAULT_BUDGET_SECONDS
     )
     reserve = min(RESERVE_SECONDS, remaining / 4)
     deadline = Deadline(started + remaining - reserve)
-    answer = _answer(event, deadline)
+    try:
+        destination = response.Destination.parse(event.get("ResponseURL"))
+    except response.Undeliverable as exc:
+        log.error("%s: no response can be sent; nothing was written", exc, extra={"action": "cfn_no_url"})
+        return Response(FAILED, _physical_id(event), f"{exc}; nothing was written").document(event)
+    problem = _malformed(event)
+    answer = Response(FAILED, _physical_id(event), problem) if problem else _answer(event, deadline)
     document = answer.document(event)
+    _log_done(event, document, answer)
+    try:
+        response.send(destination, response.body(event, answer), deadline=started + remaining - 0.5)
+    except response.Undeliverable as exc:
+        log.error("%s", exc, extra={"action": "cfn_response_undeliverable"})
+    return document
+
+
+def _malformed(event: Mapping[str, Any]) -> str | None:
+    """What is wrong with the event's own fields (not text, or longer than CloudFormation's)."""
+    for key, longest in LONGEST.items():
+        value = event.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return f"{key}: expected text, got {type(value).__name__}; nothing was written"
+        if len(value) > longest:
+            return (
+                f"{key}: is {len(value)} characters long; CloudFormation's are at most {longest}; "
+                "nothing was written"
+            )
+    return None
+
+
+def _log_done(event: Mapping[str, Any], document: Mapping[str, Any], answer: Response) -> None:
+    request_type = event.get("RequestType")
+    shown_type = request_type[:64] if isinstance(request_type, str) else type(request_type).__name__
     log.info(
         "%s %s: %s%s",
-        event.get("RequestType"),
-        event.get("LogicalResourceId"),
+        shown_type,
+        document["LogicalResourceId"][:255],
         answer.status,
         f" ({answer.reason})" if answer.reason else "",
         extra={
             "action": "cfn_request_done",
-            "request_type": event.get("RequestType"),
+            "request_type": shown_type,
             "status": answer.status,
-            "physical_id": answer.physical_id,
-            "stack": event.get("StackId"),
+            "physical_id": answer.physical_id[:1024],
+            "stack": document["StackId"][:1024],
         },
     )
-    url = event.get("ResponseURL")
-    if not isinstance(url, str):
-        log.error("the event has no ResponseURL: no response can be sent", extra={"action": "cfn_no_url"})
-        return document
-    try:
-        response.send(url, response.body(event, answer), deadline=started + remaining - 0.5)
-    except response.Undeliverable as exc:
-        log.error("%s", exc, extra={"action": "cfn_response_undeliverable"})
-    return document
 
 
 def _answer(event: Mapping[str, Any], deadline: Deadline) -> Response:
@@ -151,7 +191,7 @@ def _physical_id(event: Mapping[str, Any]) -> str:
     existing = event.get("PhysicalResourceId")
     if isinstance(existing, str) and existing:
         return existing
-    return schedule_id(event)
+    return schedule_id({key: value for key, value in event.items() if isinstance(value, str)})
 
 
 def _reason(exc: BaseException) -> str:
@@ -168,6 +208,7 @@ def _reason(exc: BaseException) -> str:
 def _timed_out(event: Mapping[str, Any]) -> str:
     properties = event.get("ResourceProperties")
     table = properties.get("SchedulerDynamoDBTable") if isinstance(properties, Mapping) else None
+    table = table if isinstance(table, str) else None
     return (
         f"timed out: DynamoDB table {table!r} did not answer in time "
         f"(endpoint {endpoint_url() or 'the region default'}); nothing was written after the time-out"

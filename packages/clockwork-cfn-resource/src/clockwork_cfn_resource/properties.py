@@ -17,12 +17,14 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 import attrs
+from clockwork_core import nesting
 from clockwork_core.cron import parse_cron
 from clockwork_core.errors import InvalidExpression, InvalidValue
 from clockwork_core.model import Policies, RetryPolicy, Schedule, Target
@@ -271,6 +273,9 @@ class _Reader:
         value = self.properties.get(name)
         if value is None:
             return None
+        if nesting.deeper_than(value):  # before anything walks it by recursion
+            self.problem((name,), nesting.TOO_DEEP)
+            return None
         if self.intrinsics and _holds_intrinsic(value):
             self.skipped.add(name)
             return None
@@ -335,8 +340,14 @@ def _property_of(field: str, fallback: Path) -> Path:
 # --- converters: (path, value) -> value, raising _Wrong ---------------------------------------
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 4, 80, 80, 40
+
+
 def _shown(value: object) -> str:
-    text = repr(value)
+    """``value`` as a short repr: reprlib's stops at a few levels, where repr() would recurse
+    through every one (and fail for values nested a few thousand deep)."""
+    text = _REPR.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -390,7 +401,7 @@ def _boolean(path: Path, value: object) -> bool:
 def _whole(path: Path, value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,30}\s*", value):
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,30}\s*", value):
         return int(value)
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e30:
         return int(value)
@@ -399,9 +410,13 @@ def _whole(path: Path, value: object) -> int:
 
 def _number(path: Path, value: object) -> float:
     if (isinstance(value, int | float) and not isinstance(value, bool)) or (
-        isinstance(value, str) and re.fullmatch(r"\s*[+-]?(\d{1,30}(\.\d{0,30})?|\.\d{1,30})\s*", value)
+        isinstance(value, str)
+        and re.fullmatch(r"\s*[+-]?([0-9]{1,30}(\.[0-9]{0,30})?|\.[0-9]{1,30})\s*", value)
     ):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond any float
+            raise _Wrong(path, f"expected a number, got {_shown(value)}") from None
     else:
         raise _Wrong(path, f"expected a number, got {_shown(value)}")
     if not math.isfinite(number):
@@ -414,7 +429,7 @@ def _seconds(path: Path, value: object) -> timedelta:
     try:
         return timedelta(seconds=seconds)
     except OverflowError:
-        raise _Wrong(path, f"{seconds} seconds is far too long") from None
+        raise _Wrong(path, f"{_shown(seconds)} seconds is far too long") from None
 
 
 def _instant(zone: str) -> Callable[[Path, object], datetime]:

@@ -7,11 +7,11 @@ durations as seconds); ``*_from_data`` reverses them and validates through the m
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from clockwork_core import nesting
 from clockwork_core.errors import InvalidValue
 from clockwork_core.model import (
     Pending,
@@ -133,8 +133,9 @@ def schedule_from_data(data: Mapping[str, Any]) -> Schedule:
 @functools.lru_cache(maxsize=16384)
 def schedule_from_json(text: str) -> Schedule:
     """:func:`schedule_from_data` of a JSON text, remembered: stores read the same
-    definitions over and over, and validating one costs more than reading it."""
-    return schedule_from_data(json.loads(text))
+    definitions over and over, and validating one costs more than reading it.
+    A text that nests too deep or is not JSON is an InvalidValue of ``definition``."""
+    return schedule_from_data(nesting.loads(text, "definition"))
 
 
 def pending_to_data(pending: Pending | None) -> Data | None:

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from croniter import CroniterBadDateError, croniter
 
-from clockwork_core.cron_syntax import CronSpec, parse_spec
+from clockwork_core.cron_syntax import NUMBER, YEAR, CronSpec, parse_spec
 from clockwork_core.errors import InvalidExpression, InvalidValue
 from clockwork_core.timeline import Timeline, Transition, timeline_of
 from clockwork_core.zones import get_zone
@@ -37,6 +37,8 @@ from clockwork_core.zones import get_zone
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SECOND = timedelta(seconds=1)
 _RATE_UNITS = {"minute": 60, "hour": 3600, "day": 86400}
+#: The longest rate: ten years, in any unit (longer ones would soon pass datetime's last year).
+_LONGEST_RATE = timedelta(days=3650)
 #: Transitions closer than this before a start can still shape its first fire (overlaps).
 _LOOKBEHIND = timedelta(days=1)
 #: How many recent next_after answers each expression remembers.
@@ -232,21 +234,33 @@ def _parse_rate(text: str) -> timedelta:
     value, unit = match.group(1), match.group(2).lower()
     if unit not in _RATE_UNITS:
         raise InvalidExpression(text, f"rate unit {match.group(2)!r} is not one of minutes, hours, days")
-    if not value.isdigit() or int(value) < 1:
+    digits = value.lstrip("0")
+    if not NUMBER.fullmatch(value) or not digits:
         raise InvalidExpression(text, f"rate value {value!r} must be a whole number of at least 1")
-    return timedelta(seconds=int(value) * _RATE_UNITS[unit])
+    longest = _LONGEST_RATE // timedelta(seconds=_RATE_UNITS[unit])
+    # Compare lengths first: int() refuses texts of more than 4,300 digits.
+    if len(digits) > len(str(longest)) or int(digits) > longest:
+        shown = value if len(value) <= 20 else f"{value[:12]}... ({len(value)} digits)"
+        raise InvalidExpression(
+            text, f"rate value {shown} is too large: a rate is at most {longest} {unit}s (10 years)"
+        )
+    return timedelta(seconds=int(digits) * _RATE_UNITS[unit])
 
 
 def _parse_at(text: str) -> datetime:
-    match = re.fullmatch(r"(?i)\s*at\(\s*(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\s*\)\s*", text)
+    match = re.fullmatch(r"(?ai)\s*at\(\s*(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\s*\)\s*", text)
     if not match:
         raise InvalidExpression(text, "at(...) takes a local date and time: at(2026-12-01T10:00:00)")
     try:
-        return datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S")
+        wall = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S")
     except ValueError as exc:
         raise InvalidExpression(
             text, f"at(...): {match.group(1)} is not a valid date and time ({exc})"
         ) from None
+    if not YEAR.low <= wall.year <= YEAR.high:
+        # As in cron(...)'s year field; and every such wall time is an instant in every zone.
+        raise InvalidExpression(text, f"at(...): year {wall.year} is out of range {YEAR.low}-{YEAR.high}")
+    return wall
 
 
 def uses_hash(text: str) -> bool:

@@ -5,6 +5,10 @@ additions of DESIGN.md ("Cron semantics"): ``@midnight``, ``LW``, ``nW``, ``L-n`
 ``#`` inside lists, the macros, ``H`` forms seeded by the schedule id, and EventBridge's
 ``cron(...)`` (``rate(...)`` and ``at(...)`` are parsed in :mod:`clockwork_core.cron`).
 Every error is an :class:`InvalidExpression` naming the cron field and the reason.
+
+Numbers are ASCII digits only: ``str.isdigit()`` and ``int()`` also take the digits of
+other scripts (``'٣'``, ``'３'``, and ``'¹'``, which ``int()`` then refuses), so every
+number is matched by :data:`NUMBER` before it is converted.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from clockwork_core.cron_days import DaySpec
 from clockwork_core.errors import InvalidExpression
 
 MACROS = {
@@ -36,6 +41,8 @@ MONTHS = {name.upper(): i for i, name in enumerate(calendar.month_abbr) if name}
 WEEKDAYS = {"SUN": 0, "MON": 1, "TUE": 2, "WED": 3, "THU": 4, "FRI": 5, "SAT": 6}
 #: The most days each month can have (February: 29, in leap years).
 MONTH_DAYS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+#: A number in an expression: ASCII digits, nothing else.
+NUMBER = re.compile(r"[0-9]+")
 
 
 @attrs.frozen
@@ -56,77 +63,6 @@ MONTH = FieldRule("month", 1, 12, MONTHS)
 WEEKDAY = FieldRule("day-of-week", 0, 7, WEEKDAYS, hash_range=(0, 6))
 AWS_WEEKDAY = FieldRule("day-of-week", 1, 7, {k: v + 1 for k, v in WEEKDAYS.items()}, hash_range=(1, 7))
 YEAR = FieldRule("year", 1970, 2199)
-
-
-@attrs.frozen
-class DaySpec:
-    """Which days of a month match, as parsed from day-of-month and day-of-week."""
-
-    dom_restricted: bool
-    dow_restricted: bool
-    dom_values: frozenset[int] = frozenset()
-    dom_last: bool = False  # L
-    dom_last_weekday: bool = False  # LW
-    dom_nearest_weekday: frozenset[int] = frozenset()  # nW
-    dom_last_minus: frozenset[int] = frozenset()  # L-n
-    dow_values: frozenset[int] = frozenset()  # 0 = Sunday
-    dow_last: frozenset[int] = frozenset()  # nL: the last weekday n of the month
-    dow_nth: frozenset[tuple[int, int]] = frozenset()  # n#k: the k-th weekday n
-
-    @property
-    def dom_plain(self) -> bool:
-        return not (self.dom_last or self.dom_last_weekday or self.dom_nearest_weekday or self.dom_last_minus)
-
-    @property
-    def dow_plain(self) -> bool:
-        return not (self.dow_last or self.dow_nth)
-
-    def matches(self, year: int, month: int, day: int) -> bool:
-        if self.dom_restricted and self.dow_restricted:
-            return self._dom(year, month, day) or self._dow(year, month, day)
-        if self.dom_restricted:
-            return self._dom(year, month, day)
-        if self.dow_restricted:
-            return self._dow(year, month, day)
-        return True
-
-    def _dom(self, year: int, month: int, day: int) -> bool:
-        if day in self.dom_values:
-            return True
-        last = calendar.monthrange(year, month)[1]
-        if self.dom_last and day == last:
-            return True
-        if any(day == last - n for n in self.dom_last_minus):
-            return True
-        if self.dom_last_weekday and day == _weekday_on_or_before(year, month, last):
-            return True
-        return any(day == _nearest_weekday(year, month, n, last) for n in self.dom_nearest_weekday)
-
-    def _dow(self, year: int, month: int, day: int) -> bool:
-        weekday = (calendar.weekday(year, month, day) + 1) % 7
-        if weekday in self.dow_values:
-            return True
-        last = calendar.monthrange(year, month)[1]
-        if weekday in self.dow_last and day + 7 > last:
-            return True
-        return (weekday, (day - 1) // 7 + 1) in self.dow_nth
-
-
-def _weekday_on_or_before(year: int, month: int, day: int) -> int:
-    weekday = calendar.weekday(year, month, day)  # Monday = 0
-    return day - max(0, weekday - 4)
-
-
-def _nearest_weekday(year: int, month: int, day: int, last: int) -> int | None:
-    """The weekday (Mon-Fri) nearest to ``day``, without leaving the month (Quartz's ``nW``)."""
-    if day > last:
-        return None
-    weekday = calendar.weekday(year, month, day)
-    if weekday == 5:  # Saturday: the Friday before, or Monday the 3rd when the 1st is a Saturday
-        return day - 1 if day > 1 else day + 2
-    if weekday == 6:  # Sunday: the Monday after, or the Friday before at the month's end
-        return day + 1 if day < last else day - 2
-    return day
 
 
 @attrs.frozen
@@ -252,7 +188,7 @@ class _Parser:
         return set(range(low, high + 1, step))
 
     def step(self, text: str, element: str, rule: FieldRule) -> int:
-        if not text.isdigit():
+        if not NUMBER.fullmatch(text):
             raise self.fail(f"{rule.name} {element!r}: the step {text!r} is not a number", rule)
         step = int(text)
         if step == 0:
@@ -262,7 +198,7 @@ class _Parser:
     def value(self, text: str, rule: FieldRule) -> int:
         if text in rule.names:
             return rule.names[text]
-        if not text.isdigit():
+        if not NUMBER.fullmatch(text):
             known = f" (names: {'/'.join(rule.names)})" if rule.names else ""
             raise self.fail(f"{rule.name} {text!r} is not a number{known}", rule)
         number = int(text)
@@ -278,7 +214,7 @@ class _Parser:
         return self.value(text, rule)
 
     def hashed(self, element: str, rule: FieldRule) -> set[int]:
-        match = re.fullmatch(r"H(?:\((\w+)-(\w+)\))?(?:/(\w+))?", element)
+        match = re.fullmatch(r"H(?:\((\w+)-(\w+)\))?(?:/(\w+))?", element, flags=re.ASCII)
         if not match:
             raise self.fail(f"{rule.name} {element!r} is not an H form (H, H(a-b), H/s, H(a-b)/s)", rule)
         low, high = rule.hash_range or (rule.low, rule.high)
@@ -311,9 +247,9 @@ class _Parser:
                 last = True
             elif upper == "LW":
                 last_weekday = True
-            elif re.fullmatch(r"L-\d+", upper):
+            elif upper.startswith("L-"):
                 minus.add(self.bounded(upper[2:], DAY, 0, 30, element))
-            elif re.fullmatch(r"\d+W", upper):
+            elif re.fullmatch(r"[0-9]+W", upper):
                 nearest.add(self.value(upper[:-1], DAY))
             else:
                 values |= self.element(element, DAY)
@@ -346,7 +282,7 @@ class _Parser:
         return {"dow_values": frozenset(values), "dow_last": frozenset(last), "dow_nth": frozenset(nth)}
 
     def bounded(self, text: str, rule: FieldRule, low: int, high: int, element: str) -> int:
-        if not text.isdigit() or not low <= int(text) <= high:
+        if not NUMBER.fullmatch(text) or not low <= int(text) <= high:
             raise self.fail(f"{rule.name} {element!r}: {text!r} must be a number from {low} to {high}", rule)
         return int(text)
 
@@ -385,10 +321,54 @@ def check_possible(text: str, spec: CronSpec) -> None:
         )
 
 
+def check_years(text: str, spec: CronSpec) -> None:
+    """Reject a year field in which no allowed day ever falls (``cron(0 0 29 2 ? 2023)``).
+
+    Which days of a year match depends only on whether it is a leap year and on the
+    weekday of its 1 January, so one year of each of those (at most 14) kinds is enough.
+    Years that are over are not rejected: parsing knows no clock.
+    """
+    if spec.years is None:
+        return
+    kinds: dict[tuple[bool, int], int] = {}
+    for year in sorted(spec.years):
+        kinds.setdefault((calendar.isleap(year), calendar.weekday(year, 1, 1)), year)
+    for year in kinds.values():
+        for month in spec.months:
+            last = calendar.monthrange(year, month)[1]
+            if any(spec.days.matches(year, month, day) for day in range(1, last + 1)):
+                return
+    months = (
+        "any month"
+        if len(spec.months) == 12
+        else ", ".join(calendar.month_abbr[m] for m in sorted(spec.months))
+    )
+    hint = ""
+    if 2 in spec.months and not any(calendar.isleap(year) for year in spec.years):
+        hint = " (it is not a leap year)" if len(spec.years) == 1 else " (none is a leap year)"
+    raise InvalidExpression(
+        text,
+        f"never fires: no day of {months} in {_years_text(spec.years)} matches the day fields{hint}",
+        cron_field="year",
+    )
+
+
+def _years_text(years: frozenset[int]) -> str:
+    ordered = sorted(years)
+    if len(ordered) == 1:
+        return str(ordered[0])
+    if ordered[-1] - ordered[0] + 1 == len(ordered):
+        return f"{ordered[0]}-{ordered[-1]}"
+    if len(ordered) > 6:
+        return f"{', '.join(map(str, ordered[:5]))}, ... ({len(ordered)} years)"
+    return ", ".join(map(str, ordered))
+
+
 def parse_spec(text: str, seed: str | None = None) -> CronSpec:
     """Parse and validate ``text`` (anything but ``rate(...)`` and ``at(...)``)."""
     if not isinstance(text, str):
         raise InvalidExpression(str(text), f"expected text, got {type(text).__name__}")
     spec = _Parser(text, seed).parse()
     check_possible(text, spec)
+    check_years(text, spec)
     return spec

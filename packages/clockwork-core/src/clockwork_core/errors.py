@@ -39,10 +39,22 @@ class InvalidExpression(InvalidValue):
 
 
 class UnknownTimeZone(InvalidValue):
-    """A time-zone name that the pinned tzdata package does not know."""
+    """A time-zone name that the pinned tzdata package does not know.
 
-    def __init__(self, name: str, *, field: str = "timezone") -> None:
-        super().__init__(field, f"unknown time zone {name!r} (use an IANA name such as 'Europe/Berlin')")
+    A name longer than :attr:`longest` is no zone's, and is shown cut short.
+    """
+
+    #: The longest name a zone may have (tzdata's longest, America/Argentina/ComodRivadavia, has 32).
+    longest = 64
+
+    def __init__(self, name: object, *, field: str = "timezone") -> None:
+        if not isinstance(name, str):
+            shown = f"(expected a name, got {type(name).__name__})"
+        elif len(name) > self.longest:
+            shown = f"{name[:40]!r}... ({len(name)} characters; zone names are at most {self.longest})"
+        else:
+            shown = repr(name)
+        super().__init__(field, f"unknown time zone {shown} (use an IANA name such as 'Europe/Berlin')")
         self.name = name
 
 

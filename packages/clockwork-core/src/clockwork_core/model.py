@@ -20,6 +20,7 @@ import attrs
 
 from clockwork_core.cron import CronExpression, parse_cron
 from clockwork_core.errors import InvalidValue
+from clockwork_core.nesting import MAX_DEPTH, TOO_DEEP, deeper_than
 from clockwork_core.zones import get_zone, isoformat_z, require_aware, to_ms
 
 SCHEDULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,254}$")
@@ -244,6 +245,13 @@ class Target:
     def _check_launcher(self, _attr: attrs.Attribute[str], value: str) -> None:
         if not isinstance(value, str) or not LAUNCHER_NAME.fullmatch(value):
             raise InvalidValue("target.launcher", f"{value!r} is not a launcher name (such as 'ecs')")
+
+    @params.validator
+    def _check_params(self, _attr: attrs.Attribute[Mapping[str, Any]], value: Mapping[str, Any]) -> None:
+        # The params' own mapping is the first level; stores keep them as JSON text.
+        for key, item in value.items():
+            if deeper_than(item, MAX_DEPTH - 1):
+                raise InvalidValue(f"target.params.{key}", TOO_DEEP)
 
 
 def _check_id(_inst: object, _attr: attrs.Attribute[str], value: str) -> None:

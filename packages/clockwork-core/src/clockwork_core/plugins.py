@@ -129,7 +129,10 @@ def launcher_factories(manager: pluggy.PluginManager | None = None) -> dict[str,
 
 def open_store(url: str, *, manager: pluggy.PluginManager | None = None) -> Store:
     """Open the store named by ``url`` (``memory://``, ``sqlite:///path/clockwork.db``, ...)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # an unclosed [ (IPv6 literal)
+        raise InvalidValue("store", f"{url!r} is not a store URL ({exc})") from None
     if not parts.scheme:
         raise InvalidValue("store", f"{url!r} is not a store URL (such as 'sqlite:///./clockwork.db')")
     factories = store_factories(manager)

@@ -16,24 +16,32 @@ from zoneinfo import ZoneInfo
 from clockwork_core.errors import InvalidValue, UnknownTimeZone
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_NAME = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
+_NAME = re.compile(r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*")
 
 
-@functools.lru_cache(maxsize=512)
 def get_zone(name: str) -> tzinfo:
     """Return the zone called ``name`` (an IANA name such as ``America/New_York``).
 
-    ``UTC`` (and its aliases) returns :data:`datetime.UTC`. Raises :class:`UnknownTimeZone`.
+    ``UTC`` (and its aliases) returns :data:`datetime.UTC`. Raises :class:`UnknownTimeZone`
+    for anything else that is not a zone file of tzdata: names that are not text, longer
+    than any zone's, or not made of ASCII letters, digits and ``_+-`` between slashes.
     """
+    if not isinstance(name, str) or len(name) > UnknownTimeZone.longest:
+        raise UnknownTimeZone(name)
+    return _zone(name)
+
+
+@functools.lru_cache(maxsize=512)
+def _zone(name: str) -> tzinfo:
     if name in ("UTC", "Etc/UTC", "Z", "Etc/Zulu", "Zulu", "Universal", "Etc/Universal"):
         return UTC
-    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
-        raise UnknownTimeZone(str(name))
+    if not _NAME.fullmatch(name):
+        raise UnknownTimeZone(name)
     path = resources.files("tzdata.zoneinfo").joinpath(*name.split("/"))
     try:
         with path.open("rb") as fh:
             zone = ZoneInfo.from_file(fh, key=name)
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # no such file, a directory, not a TZif file
         raise UnknownTimeZone(name) from exc
     return zone
 

@@ -70,6 +70,8 @@ class TestMemoryURLs:
         [
             "memory://?shards=0",
             "memory://?shards=many",
+            "memory://?shards=\u00b9",  # isdigit() says yes, int() says no
+            "memory://?shards=\u0663",  # isdigit() and int() say 3
             "memory://?colour=blue",
             "memory://name",
             "memory:///x",

@@ -13,6 +13,7 @@ from clockwork_core.codec import (
     run_from_data,
     run_to_data,
     schedule_from_data,
+    schedule_from_json,
     schedule_to_data,
     time_from_text,
     time_to_text,
@@ -223,6 +224,34 @@ class TestSchedules:
         with pytest.raises(InvalidValue) as caught:
             schedule_from_data(data)
         assert caught.value.field == "start"
+
+
+class TestStoredJson:
+    """A definition as a store holds it: JSON text, which may have been written by anyone."""
+
+    def test_a_definition_is_read_back(self) -> None:
+        assert schedule_from_json(json.dumps(schedule_to_data(FULL_SCHEDULE))) == FULL_SCHEDULE
+
+    @pytest.mark.parametrize("depth", [33, 50_000])
+    def test_a_definition_nested_too_deep_is_rejected_without_recursing(self, depth: int) -> None:
+        # json.loads recurses once per level: 50,000 levels raised RecursionError.
+        data = schedule_to_data(FULL_SCHEDULE)
+        text = json.dumps(data).replace('"group": null', '"group": ' + "[" * depth + "]" * depth)
+        with pytest.raises(InvalidValue) as caught:
+            schedule_from_json(text)
+        assert caught.value.field == "definition"
+        assert caught.value.reason == "nests deeper than 32 levels of lists and mappings"
+
+    def test_brackets_inside_strings_are_not_nesting(self) -> None:
+        data = schedule_to_data(FULL_SCHEDULE)
+        data["target"]["params"]["group"] = "[{" * 100 + '\\"'
+        assert schedule_from_json(json.dumps(data)).target.params["group"] == "[{" * 100 + '\\"'
+
+    def test_text_that_is_not_json_names_the_field(self) -> None:
+        with pytest.raises(
+            InvalidValue, match=r"^definition: is not JSON: Expecting property name .* at column 2$"
+        ):
+            schedule_from_json("{not json")
 
 
 class TestRecords:

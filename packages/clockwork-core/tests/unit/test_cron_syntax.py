@@ -419,6 +419,15 @@ class TestEventBridgeCron:
     def test_a_list_of_years(self) -> None:
         assert fires("cron(30 6 1 7 ? 2026,2030)", 3) == [utc(2026, 7, 1, 6, 30), utc(2030, 7, 1, 6, 30)]
 
+    def test_february_29_fires_in_the_leap_years_of_the_year_field(self) -> None:
+        schedule = CronExpression("cron(0 0 29 2 ? 2025-2028)")
+        assert list(schedule.iter_after(NEW_YEAR)) == [utc(2028, 2, 29)]
+
+    def test_a_fifth_friday_of_february_fires_in_the_one_year_that_has_it(self) -> None:
+        # February 2036 starts on a Friday and has 29 days.
+        schedule = CronExpression("cron(0 0 ? 2 6#5 2030-2040)")
+        assert list(schedule.iter_after(NEW_YEAR)) == [utc(2036, 2, 29)]
+
 
 class TestRate:
     """rate(n unit): a real-time interval, aligned to multiples of the period since the epoch."""
@@ -457,6 +466,11 @@ class TestRate:
             utc(2026, 1, 1, 2),
         ]
         assert fires("rate(1 day)", 1, utc(2026, 3, 8, 3), timezone=timezone) == [utc(2026, 3, 9)]
+
+    @pytest.mark.parametrize("expression", ["rate(3650 days)", "rate(87600 hours)", "rate(5256000 minutes)"])
+    def test_the_longest_rate_is_ten_years(self, expression: str) -> None:
+        # 2026-01-01 is day 20,454 after the epoch; the next multiple of 3650 is day 21,900.
+        assert fires(expression, 1) == [utc(2029, 12, 17)]
 
 
 class TestAt:
@@ -554,6 +568,22 @@ REJECTED: list[tuple[str, str | None, list[str], str]] = [
     ("0 0 , * *", "day-of-month", [], ""),
     ("cron(0 0 ? * 0 *)", "day-of-week", ["day-of-week 0 is out of range 1-7"], ""),
     ("cron(0 0 ? * 8 *)", "day-of-week", ["day-of-week 8 is out of range 1-7"], ""),
+    # Only ASCII digits are numbers: str.isdigit() and int() also take other scripts' digits.
+    ("\u00b9 * * * *", "minute", ["minute '\u00b9' is not a number"], ""),
+    ("\u0663 * * * *", "minute", ["minute '\u0663' is not a number"], ""),
+    ("\uff13 * * * *", "minute", ["minute '\uff13' is not a number"], ""),
+    ("0 \u0663-5 * * *", "hour", ["hour '\u0663' is not a number"], ""),
+    ("*/\u0663 * * * *", "minute", ["*/\u0663"], r"step"),
+    ("0 0 * * 5#\u0663", "day-of-week", ["5#\u0663"], r"number from 1 to 5"),
+    ("0 0 L-\u0663 * *", "day-of-month", ["L-\u0663"], r"number from 0 to 30"),
+    ("0 0 \u0663W * *", "day-of-month", ["\u0663W"], r"number"),
+    ("H(\u0663-9) * * * *", "minute", ["H(\u0663-9)"], r"H form"),
+    ("cron(0 0 1 1 ? \u0662\u0660\u0662\u0666)", "year", ["is not a number"], ""),
+    # A year field that no matching day falls in: the expression can never fire.
+    ("cron(0 0 29 2 ? 2023)", "year", ["2023", "never"], r"leap|no day"),
+    ("cron(0 0 29 2 ? 2025,2027)", "year", ["2025, 2027", "never"], ""),
+    ("cron(0 0 ? 2 6#5 2025-2027)", "year", ["2025-2027", "never"], ""),
+    ("cron(0 0 L-28 2 ? 2023)", "year", ["2023", "never"], ""),
 ]
 
 
@@ -645,6 +675,13 @@ class TestValidation:
             ("rate(5 fortnights)", "fortnight"),
             ("rate(5)", "rate"),
             ("rate(1.5 hours)", "1.5"),
+            ("rate(\u0665 minutes)", "\u0665"),
+            ("rate(\uff15 minutes)", "\uff15"),
+            ("rate(99999999999 days)", "3650 days"),
+            ("rate(3651 days)", "3650 days"),
+            ("rate(87601 hours)", "87600 hours"),
+            ("rate(5256001 minutes)", "5256000 minutes"),
+            ("rate(" + "9" * 5000 + " minutes)", "at most"),
         ],
     )
     def test_it_rejects_bad_rates(self, expression: str, fragment: str) -> None:
@@ -660,6 +697,9 @@ class TestValidation:
             ("at(2026-12-01T25:00:00)", "2026-12-01T25:00:00"),
             ("at(2026-12-01)", "at("),
             ("at(tomorrow)", "at("),
+            ("at(\uff12\uff10\uff12\uff16-12-01T10:00:00)", "at("),
+            ("at(9999-12-31T23:00:00)", "year 9999 is out of range 1970-2199"),
+            ("at(0001-01-01T00:00:00)", "year 1 is out of range 1970-2199"),
         ],
     )
     def test_it_rejects_bad_at_times(self, expression: str, fragment: str) -> None:
@@ -692,6 +732,44 @@ class TestTimeZones:
         assert isinstance(caught.value, ValueError)
         if name:
             assert name in str(caught.value)
+
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "Europe/Berlin\x00",
+            "\x00",
+            "../etc/passwd",
+            "Europe/../Europe/Berlin",
+            "/etc/localtime",
+            "Europe/B\u00e9rlin",
+            "Asia/\u6771\u4eac",
+            "Europe/Berlin\n",
+            "Europe//Berlin",
+            "Europe/Berlin/",
+            "Etc",
+            "leapseconds",
+            "zone1970.tab",
+            "__init__",
+        ],
+    )
+    def test_it_rejects_names_that_are_no_zone_file(self, name: str) -> None:
+        with pytest.raises(UnknownTimeZone) as caught:
+            CronExpression("* * * * *", timezone=name)
+        assert repr(name) in str(caught.value)
+        assert "\n" not in str(caught.value)
+
+    @pytest.mark.parametrize("name", ["A" * 300, "Europe/" + "B" * 250, "A/" * 200 + "B"])
+    def test_it_rejects_a_long_name_in_a_short_message(self, name: str) -> None:
+        with pytest.raises(UnknownTimeZone) as caught:
+            CronExpression("* * * * *", timezone=name)
+        message = str(caught.value)
+        assert f"({len(name)} characters; zone names are at most 64)" in message
+        assert name[:20] in message
+        assert len(message) < 200
+
+    def test_it_rejects_a_zone_that_is_not_text(self) -> None:
+        with pytest.raises(UnknownTimeZone, match="expected a name, got list"):
+            CronExpression("* * * * *", timezone=["Europe/Berlin"])  # type: ignore[arg-type]
 
 
 class TestStartInstants:

@@ -292,6 +292,25 @@ class TestValidation:
         assert message in caught.value.reason
         assert str(caught.value).startswith(f"{field}: ")
 
+    def test_params_nested_deeper_than_32_levels_are_rejected_naming_the_param(self) -> None:
+        def nested(levels: int) -> object:
+            value: object = "x"
+            for _ in range(levels):
+                value = [value]
+            return value
+
+        Target("ecs", {"overrides": nested(31)})  # 32 levels, with the params' own mapping
+        with pytest.raises(InvalidValue) as caught:
+            Target("ecs", {"overrides": nested(32)})
+        assert caught.value.field == "target.params.overrides"
+        assert caught.value.reason == "nests deeper than 32 levels of lists and mappings"
+
+    def test_params_that_contain_themselves_are_rejected(self) -> None:
+        looped: list[object] = []
+        looped.append(looped)
+        with pytest.raises(InvalidValue, match="nests deeper than 32 levels"):
+            Target("ecs", {"loop": looped})
+
     def test_the_message_reads_field_colon_reason(self) -> None:
         with pytest.raises(InvalidValue, match=r"^policies\.retry\.attempts: 0 is out of range 1-20$"):
             RetryPolicy(attempts=0)

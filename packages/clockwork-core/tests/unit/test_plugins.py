@@ -61,6 +61,13 @@ class TestStores:
         with pytest.raises(InvalidValue, match="is not a store URL"):
             open_store("clockwork.db")
 
+    @pytest.mark.parametrize("url", ["sqlite://[x/clockwork.db", "memory://[::1", "dynamodb://[table"])
+    def test_it_rejects_a_url_that_urllib_cannot_split(self, url: str) -> None:
+        with pytest.raises(InvalidValue) as caught:
+            open_store(url)
+        assert caught.value.field == "store"
+        assert str(caught.value) == f"store: {url!r} is not a store URL (Invalid IPv6 URL)"
+
 
 class TestLaunchers:
     def test_it_names_the_installed_launchers_for_an_unknown_name(self) -> None:

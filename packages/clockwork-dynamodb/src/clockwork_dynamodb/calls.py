@@ -7,6 +7,9 @@
   :class:`~clockwork_core.errors.StoreUnavailable`, naming the table, the operation and
   the last error; so does any other refusal (access denied, a missing table), so that a
   worker keeps running and says why in its health.
+* botocore's own errors before any request is sent (no credentials, half a key, a profile
+  that is not there, a parameter it refuses) are not retried: they raise
+  StoreUnavailable at once, in one line that says what to do (:func:`explain`).
 * A false condition raises :class:`ConditionFailed`. If an earlier attempt of the same
   call failed in a way that leaves open whether it was applied (a 5xx, a dropped
   connection, a read time-out), ``ambiguous`` is set: the store then checks whether its
@@ -26,11 +29,19 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from botocore.exceptions import (
+    BotoCoreError,
     ClientError,
     ConnectionClosedError,
     ConnectTimeoutError,
+    CredentialRetrievalError,
     EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
     ReadTimeoutError,
+    SSOError,
+    TokenRetrievalError,
 )
 from clockwork_core.clock_offset import ClockOffset
 from clockwork_core.errors import StoreUnavailable
@@ -154,6 +165,10 @@ class Calls:
             except CONNECTION as exc:
                 ambiguous = ambiguous or isinstance(exc, AMBIGUOUS_CONNECTION)
                 reason, last = "connection", exc
+            except BotoCoreError as exc:
+                raise StoreUnavailable(
+                    f"DynamoDB {operation} on table {self.table!r} failed: {explain(exc)}"
+                ) from exc
             else:
                 self._observe_clock(sent, response)
                 self.meter.consumed(self.table, operation, response)
@@ -256,6 +271,27 @@ class Calls:
             f"DynamoDB {operation} on table {self.table!r} left items unprocessed "
             f"{self.backoff.attempts} times (throttled)"
         )
+
+
+def explain(exc: BotoCoreError) -> str:
+    """botocore's error on one line, with what to do about it where that is known."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, NoCredentialsError):
+        return (
+            "no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, or run with an IAM role"
+        )
+    if isinstance(exc, PartialCredentialsError):
+        return (
+            f"incomplete AWS credentials ({text}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY together"
+        )
+    if isinstance(exc, ProfileNotFound):
+        return f"{text}: AWS_PROFILE must name a profile of the AWS config files"
+    if isinstance(exc, NoRegionError):
+        return "no AWS region: add ?region=eu-west-1 to the store URL or set AWS_REGION"
+    if isinstance(exc, CredentialRetrievalError | TokenRetrievalError | SSOError):
+        return f"AWS credentials could not be loaded: {text}"
+    return text
 
 
 def _snake(operation: str) -> str:

@@ -98,7 +98,7 @@ def new_schedule_item(
 def record_from_item(item: Mapping[str, Any]) -> ScheduleRecord:
     pending = text(item, "pending")
     return ScheduleRecord(
-        schedule=codec.schedule_from_data(json.loads(item["definition"]["S"])),
+        schedule=codec.schedule_from_json(item["definition"]["S"]),
         version=int(item["version"]["N"]),
         due_at=time(item, "due_at"),
         cursor=time(item, "cursor"),

@@ -47,19 +47,29 @@ class Location:
     retention: timedelta = timedelta(days=30)
 
     def client(self) -> DynamoDBClient:
-        """A boto3 DynamoDB client for this location; its own retries are off (see ``calls``)."""
-        import boto3
+        """A boto3 DynamoDB client for this location; its own retries are off (see ``calls``).
 
-        region = self.region or boto3.session.Session().region_name
-        if not region:
-            raise InvalidValue(
-                "store",
-                f"no AWS region for DynamoDB table {self.table!r}: add ?region=eu-west-1 to the URL "
-                "or set AWS_REGION",
+        InvalidValue("store", ...) when there is no region, or botocore cannot build a client
+        (a region that is no region name, an AWS_PROFILE that names no profile).
+        """
+        import boto3
+        from botocore.exceptions import BotoCoreError
+
+        from clockwork_dynamodb.calls import explain
+
+        try:
+            region = self.region or boto3.session.Session().region_name
+            if not region:
+                raise InvalidValue(
+                    "store",
+                    f"no AWS region for DynamoDB table {self.table!r}: add ?region=eu-west-1 to the URL "
+                    "or set AWS_REGION",
+                )
+            return boto3.client(
+                "dynamodb", region_name=region, endpoint_url=self.endpoint_url, config=client_config()
             )
-        return boto3.client(
-            "dynamodb", region_name=region, endpoint_url=self.endpoint_url, config=client_config()
-        )
+        except BotoCoreError as exc:
+            raise InvalidValue("store", f"DynamoDB table {self.table!r}: {explain(exc)}") from None
 
     def url(self) -> str:
         query = [f"region={self.region}"] if self.region else []
@@ -101,8 +111,8 @@ def parse(url: SplitResult | str) -> Location:
         )
     values = {key: found[-1] for key, found in options.items()}
     endpoint = values.get("endpoint_url") or None
-    if endpoint is not None and urlsplit(endpoint).scheme not in ("http", "https"):
-        raise InvalidValue("store", f"endpoint_url={endpoint!r} in {text!r} is not an http(s) URL")
+    if endpoint is not None:
+        _check_endpoint(endpoint, text)
     return Location(
         table=url.netloc,
         region=values.get("region") or None,
@@ -112,11 +122,21 @@ def parse(url: SplitResult | str) -> Location:
     )
 
 
+def _check_endpoint(endpoint: str, text: str) -> None:
+    try:
+        parts = urlsplit(endpoint)
+        parts.port  # noqa: B018 - raises for a port out of range or not a number
+    except ValueError as exc:
+        raise InvalidValue("store", f"endpoint_url={endpoint!r} in {text!r} is not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidValue("store", f"endpoint_url={endpoint!r} in {text!r} is not an http(s) URL")
+
+
 def _whole(values: dict[str, str], name: str, text: str) -> int | None:
     value = values.get(name)
     if value is None:
         return None
-    if not value.isdigit() or int(value) < 1:
+    if not re.fullmatch(r"[0-9]+", value) or int(value) < 1:
         raise InvalidValue("store", f"{name}={value!r} in {text!r} must be a whole number of at least 1")
     return int(value)
 

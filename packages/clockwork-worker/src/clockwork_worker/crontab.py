@@ -1,6 +1,10 @@
 """Crontab files: parse them into schedules, and keep a store in step with one.
 
-The format is the familiar one, line by line:
+The format is the familiar one, line by line. Only a newline ends a line (``\r\n`` too);
+a line that holds another line break (U+2028, U+0085, a form feed, a lone carriage return)
+or any other control character but a tab is refused with its line number: an editor may
+show it as two lines, the shell does not treat it as a space, and such characters are
+more often a bad paste or a hidden command than a wish.
 
 * blank lines and lines starting with ``#`` are ignored;
 * ``CRON_TZ=Europe/Berlin`` sets the time zone of the lines after it (``CRON_TZ=`` goes
@@ -115,7 +119,8 @@ def load(path: str | os.PathLike[str], *, launcher: str = "process") -> Crontab:
     """Read and parse the crontab at ``path``; a file that cannot be read is an InvalidValue."""
     shown = os.fspath(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        # Bytes, then text: text mode would end lines at a lone carriage return.
+        text = Path(path).read_bytes().decode("utf-8")
     except OSError as exc:
         raise CrontabError(shown, None, f"cannot read the crontab: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
@@ -129,7 +134,7 @@ def parse(text: str, *, path: str, launcher: str = "process") -> Crontab:
     timezone = "UTC"
     env: dict[str, str] = {}
     entries: list[Entry] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in _lines(text, path):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -147,6 +152,44 @@ def parse(text: str, *, path: str, launcher: str = "process") -> Crontab:
         entries.append(Entry(number, expression, timezone, command, dict(env)))
     schedules = _schedules(entries, absolute, path, launcher)
     return Crontab(absolute, path, launcher, tuple(entries), schedules)
+
+
+#: Characters no crontab line may hold: C0 and C1 controls but the tab, and U+2028/U+2029.
+_REFUSED = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMES = {
+    "\x00": "NUL",
+    "\x0b": "vertical tab",
+    "\x0c": "form feed",
+    "\r": "carriage return",
+    "\x1c": "file separator",
+    "\x1d": "group separator",
+    "\x1e": "record separator",
+    "\x1f": "unit separator",
+    "\x85": "next line",
+    "\u2028": "line separator",
+    "\u2029": "paragraph separator",
+}
+
+
+def _lines(text: str, path: str) -> list[tuple[int, str]]:
+    """The numbered lines of ``text``: split at ``\n`` only (``str.splitlines`` also splits
+    at U+2028, U+0085, form feeds...), without a ``\r`` before it. Raises CrontabError for
+    a line that holds any other line break or control character but a tab."""
+    lines = []
+    for number, piece in enumerate(text.split("\n"), start=1):
+        line = piece.removesuffix("\r")
+        refused = _REFUSED.search(line)
+        if refused:
+            character = refused.group()
+            raise CrontabError(
+                path,
+                number,
+                f"character U+{ord(character):04X} ({_NAMES.get(character, 'control character')}) at "
+                f"column {refused.start() + 1} is not allowed: only a newline ends a crontab line, "
+                "and a line holds no control characters",
+            )
+        lines.append((number, line))
+    return lines
 
 
 def _unquoted(value: str) -> str:

@@ -9,6 +9,9 @@ Every module logs through stdlib ``logging`` with an ``action`` key (and more) i
 * ``text``: ``07:00:00.012 INFO  launched nightly for 2026-03-08T07:00:00Z
   action=launched schedule=nightly``; the time is UTC, like every time clockwork shows.
 * ``auto`` (the default): ``text`` when the stream is a terminal, else ``json``.
+
+The AWS libraries' own INFO records ("Found credentials in environment variables.") are
+not clockwork's news: below ``debug`` only their warnings and errors are shown.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ LEVELS = ("debug", "info", "warning", "error")
 #: The attributes every LogRecord has; anything else on a record came from ``extra``.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 _HANDLER_NAME = "clockwork"
+#: Libraries whose records below WARNING are shown only at the ``debug`` level.
+QUIET_LIBRARIES = ("botocore", "boto3", "urllib3")
 
 
 def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -76,6 +81,15 @@ def _text_value(value: object) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
+class QuietLibraries(logging.Filter):
+    """Drops the records of :data:`QUIET_LIBRARIES` below WARNING."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        return not any(record.name == name or record.name.startswith(f"{name}.") for name in QUIET_LIBRARIES)
+
+
 def wants_json(format: str, stream: TextIO) -> bool:
     if format == "auto":
         isatty = getattr(stream, "isatty", None)
@@ -97,6 +111,8 @@ def configure(level: str = "info", format: str = "auto", *, stream: TextIO | Non
     handler = logging.StreamHandler(target)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter() if wants_json(format, target) else TextFormatter())
+    if level.lower() != "debug":
+        handler.addFilter(QuietLibraries())
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)

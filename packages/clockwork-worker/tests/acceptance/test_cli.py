@@ -92,6 +92,13 @@ class TestBadInput:
         assert result.returncode == 2
         assert "unknown time zone 'Mars/Olympus'" in result.message
 
+    @pytest.mark.parametrize("name", ["A" * 300, "Europe/Berlin\x01", "../etc/passwd", "Asia/\u6771\u4eac"])
+    def test_a_zone_name_that_names_no_zone_file(self, clockwork: Clockwork, name: str) -> None:
+        result = clockwork("next", "0 9 * * *", "--tz", name)
+        assert result.returncode == 2
+        assert result.message.startswith("clockwork next: argument --tz: unknown time zone ")
+        assert len(result.message) < 250
+
     def test_an_unknown_launcher(self, clockwork: Clockwork) -> None:
         result = clockwork("run", "--once", "--launcher", "nomad")
         assert result.returncode == 2
@@ -113,6 +120,14 @@ class TestBadInput:
             f"clockwork: schedule 'remote' names the launcher 'nomad', which is not installed (installed: {INSTALLED})"
         )
 
+    @pytest.mark.parametrize("depth", [33, 50_000])
+    def test_params_json_nested_too_deep(self, clockwork: Clockwork, depth: int) -> None:
+        params = '{"command": "true", "x": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
+        result = clockwork("schedule", "add", "deep", "@hourly", "--params-json", params)
+        assert result.returncode == 2
+        assert result.message == "clockwork: --params-json: nests deeper than 32 levels of lists and mappings"
+        assert clockwork.json("schedule", "list") == []
+
     def test_a_missing_crontab(self, clockwork: Clockwork) -> None:
         result = clockwork("run", "--once", "--crontab", "no-such-crontab")
         assert result.returncode == 2
@@ -126,6 +141,15 @@ class TestBadInput:
         assert result.returncode == 2
         assert result.message == "clockwork: jobs.cron:3: minute 61 is out of range 0-59"
         assert clockwork.json("schedule", "list") == [], "nothing of a corrupt crontab is loaded"
+
+    def test_a_crontab_line_with_a_unicode_line_break_is_refused_not_split(
+        self, clockwork: Clockwork
+    ) -> None:
+        (clockwork.home / "jobs.cron").write_text("# jobs\n0 5 * * * ./backup\u2028* * * * * ./other\n")
+        result = clockwork("run", "--once", "--crontab", "jobs.cron")
+        assert result.returncode == 2
+        assert result.message.startswith("clockwork: jobs.cron:2: character U+2028 (line separator)")
+        assert clockwork.json("schedule", "list") == []
 
     def test_an_unwritable_store_path(self, clockwork: Clockwork) -> None:
         blocker = clockwork.home / "not-a-directory"

@@ -168,6 +168,57 @@ class TestErrors:
             table.check_targets(reject)
 
 
+class TestLineEnds:
+    """Only a newline (alone, or after a carriage return) ends a line. str.splitlines() and
+    text-mode reading also end lines at form feeds, U+2028, U+0085, lone carriage returns...,
+    which made one line as an editor shows it into two schedules."""
+
+    @pytest.mark.parametrize(
+        ("character", "name"),
+        [
+            ("\u2028", "line separator"),
+            ("\u2029", "paragraph separator"),
+            ("\x85", "next line"),
+            ("\x0c", "form feed"),
+            ("\x0b", "vertical tab"),
+            ("\r", "carriage return"),
+            ("\x1e", "record separator"),
+            ("\x00", "NUL"),
+            ("\x1b", "control character"),
+        ],
+    )
+    def test_a_line_break_or_control_character_inside_a_line_is_refused_naming_the_line(
+        self, tmp_path: Path, character: str, name: str
+    ) -> None:
+        path = tmp_path / "jobs.cron"
+        path.write_bytes(f"# jobs\n0 5 * * * ./backup{character}* * * * * rm -rf /tmp/x\n".encode())
+        with pytest.raises(CrontabError) as caught:
+            crontab.load(path)
+        code = f"U+{ord(character):04X}"
+        assert str(caught.value) == (
+            f"{path}:2: character {code} ({name}) at column 19 is not allowed: only a newline ends "
+            "a crontab line, and a line holds no control characters"
+        )
+
+    def test_it_is_refused_in_a_comment_too(self) -> None:
+        # An editor shows the second half as a schedule line of its own.
+        with pytest.raises(CrontabError, match=r"^jobs.cron:1: character U\+2028 \(line separator\)"):
+            parse("# off for now\u2028* * * * * ./noisy\n")
+
+    def test_crlf_line_ends_are_line_ends(self, tmp_path: Path) -> None:
+        path = tmp_path / "jobs.cron"
+        path.write_bytes(b"# jobs\r\n0 5 * * * ./backup\r\n\r\n*/5 * * * * ./poll\r\n")
+        table = crontab.load(path)
+        assert [(entry.line, entry.command) for entry in table.entries] == [(2, "./backup"), (4, "./poll")]
+
+    def test_other_unicode_in_a_command_is_kept_as_it_is(self) -> None:
+        schedule = only("0 5 * * * echo 'caf\u00e9\u00a0\u6771\u4eac'\n")
+        assert schedule.target.params["command"] == "echo 'caf\u00e9\u00a0\u6771\u4eac'"
+
+    def test_a_tab_separates_fields(self) -> None:
+        assert only("0\t5\t*\t*\t*\t./backup").expression == "0 5 * * *"
+
+
 class TestIds:
     def test_ids_follow_the_meaning_of_a_line_not_its_place(self) -> None:
         first = only("0 5 * * * backup")

@@ -100,6 +100,22 @@ class TestConfigure:
         assert emit(io.StringIO(), level="warning") == ""
         assert "hidden" in emit(io.StringIO(), level="debug")
 
+    def test_the_aws_libraries_say_only_what_goes_wrong_unless_debugging(self) -> None:
+        stream = io.StringIO()
+        logs.configure("info", "json", stream=stream)
+        logging.getLogger("botocore.credentials").info("Found credentials in environment variables.")
+        logging.getLogger("urllib3.connectionpool").info("Resetting dropped connection")
+        logging.getLogger("botocore.hooks").warning("a warning")
+        logging.getLogger("botocorex").info("not botocore")
+        assert [json.loads(line)["message"] for line in stream.getvalue().splitlines()] == [
+            "a warning",
+            "not botocore",
+        ]
+        debugging = io.StringIO()
+        logs.configure("debug", "json", stream=debugging)
+        logging.getLogger("botocore.credentials").info("Found credentials in environment variables.")
+        assert "Found credentials" in debugging.getvalue()
+
     def test_configuring_again_replaces_the_handler(self) -> None:
         first, second = io.StringIO(), io.StringIO()
         logs.configure("info", "json", stream=first)

@@ -11,6 +11,7 @@ It keeps exactly what a serialising store keeps: schedules and runs pass through
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
@@ -336,7 +337,7 @@ def shards_option(url: SplitResult) -> int | None:
     if not values:
         return None
     text = values[-1]
-    if not text.isdigit() or int(text) < 1:
+    if not re.fullmatch(r"[0-9]+", text) or int(text) < 1:
         raise InvalidValue("store", f"shards={text!r} in {shown(url)!r} must be a whole number of at least 1")
     return int(text)
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from clockwork_core import nesting
 from clockwork_core.errors import InvalidExpression, InvalidValue
 from clockwork_core.model import Concurrency, MissedFires, Policies, RetryPolicy, Schedule, Target
 from clockwork_core.plugins import launcher_factories
@@ -168,6 +169,8 @@ def _schedule(args: argparse.Namespace, launcher: str) -> Schedule:
 def _params(args: argparse.Namespace) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if args.params_json is not None:
+        if nesting.text_deeper_than(args.params_json):
+            raise InvalidValue("--params-json", nesting.TOO_DEEP)
         try:
             loaded = json.loads(args.params_json)
         except json.JSONDecodeError as exc:
