@@ -56,7 +56,7 @@ ONCE = config.Setting(
 HTTP = config.Setting(
     "--http",
     config.address,
-    "serve /healthz and /metrics on HOST:PORT (port 0: any free port)",
+    "serve /healthz and /metrics on HOST:PORT (:PORT is loopback; port 0: any free port)",
     metavar="HOST:PORT",
 )
 LOOKAHEAD = config.Setting(
