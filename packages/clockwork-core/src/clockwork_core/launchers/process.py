@@ -2,13 +2,17 @@
 
 Target parameters::
 
-    command  required: text, run by ``/bin/sh -c``; or a list of arguments, run directly
-    shell    optional: false runs a text command directly, split as a shell would split it
-    cwd      optional: the working directory (default: the worker's)
-    env      optional: variables (text to text) set over the worker's environment
+    command   required: text, run by ``/bin/sh -c``; or a list of arguments, run directly
+    shell     optional: false runs a text command directly, split as a shell would split it
+    cwd       optional: the working directory (default: the worker's)
+    env       optional: variables (text to text) the job receives
+    pass_env  optional: names of the worker's variables the job receives too (never AWS_*)
 
-The job also receives ``CLOCKWORK_SCHEDULE_ID``, ``CLOCKWORK_FIRE_TIME``,
-``CLOCKWORK_RUN_ID`` and ``CLOCKWORK_FIRE_KEY``; they win over ``env``.
+A job does not inherit the worker's environment: it receives a small base (``PATH``,
+``HOME``, ``LANG``, ``LC_*``, ``TZ``, ...), what ``pass_env`` names, ``env``, and
+``CLOCKWORK_SCHEDULE_ID``, ``CLOCKWORK_FIRE_TIME``, ``CLOCKWORK_RUN_ID`` and
+``CLOCKWORK_FIRE_KEY``, which win over ``env``; :mod:`clockwork_core.launchers.environment`
+has the exact rules.
 
 Every fire gets a run directory, ``<state_dir>/<fire key>``, that outlives the worker.
 A small wrapper (:mod:`clockwork_core.launchers._wrap`) runs the job in a session of its
@@ -57,13 +61,13 @@ import attrs
 
 from clockwork_core.errors import InvalidValue, LaunchError, PermanentLaunchError, TransientLaunchError
 from clockwork_core.launcher import Launched, LaunchRequest, Observation, Phase
-from clockwork_core.launchers import _wrap
+from clockwork_core.launchers import _wrap, environment
 from clockwork_core.plugins import LauncherFactory, hookimpl
 
 log = logging.getLogger(__name__)
 
 HANDLE_PREFIX = "process:"
-KNOWN_PARAMS = ("command", "cwd", "env", "shell")
+KNOWN_PARAMS = ("command", "cwd", "env", "pass_env", "shell")
 SHELL = "/bin/sh"
 
 #: Failures that another attempt will meet again; any other errno is worth a retry.
@@ -85,11 +89,12 @@ PERMANENT_ERRNOS = frozenset(
 
 @attrs.frozen
 class ProcessTarget:
-    """A target's parameters, checked: what to exec, where, with which extra variables."""
+    """A target's parameters, checked: what to exec, where, with which variables."""
 
     argv: tuple[str, ...]
     cwd: str | None
     env: Mapping[str, str]
+    pass_env: tuple[str, ...] = ()
 
 
 def parse_params(params: Mapping[str, Any]) -> ProcessTarget:
@@ -110,6 +115,7 @@ def parse_params(params: Mapping[str, Any]) -> ProcessTarget:
         argv=_argv(params.get("command"), shell),
         cwd=_cwd(params.get("cwd")),
         env=_env(params.get("env")),
+        pass_env=environment.parse_pass_env(params.get("pass_env")),
     )
 
 
@@ -325,7 +331,12 @@ class ProcessLauncher:
             os.close(fd)  # our share of the lock; the wrapper holds its own until it started
 
     def _start(self, run_dir: Path, lock_fd: int, target: ProcessTarget, request: LaunchRequest) -> int:
-        env = {**os.environ, **target.env, **request.environment, "CLOCKWORK_FIRE_KEY": request.key}
+        env = environment.for_job(
+            os.environ,
+            pass_env=target.pass_env,
+            env=target.env,
+            fire={**request.environment, "CLOCKWORK_FIRE_KEY": request.key},
+        )
         spec = {
             "argv": list(target.argv),
             "cwd": target.cwd,
@@ -347,6 +358,7 @@ class ProcessLauncher:
                     stderr=wrapper_log,
                     pass_fds=(lock_fd,),
                     start_new_session=True,
+                    env=environment.base(os.environ),  # the job's spec, env included, goes by stdin
                 )
             except OSError as exc:
                 raise _launch_error(

@@ -1,0 +1,89 @@
+"""Security by default, end to end: real ``clockwork`` processes, a SQLite store, local jobs.
+
+* A job's environment is explicit: the worker's own variables (its AWS credentials above
+  all) reach neither the job nor, through its output, the history and the store.
+* Secrets in crontab commands and variables appear in no log line, JSON or text.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from clockwork_runner import Clockwork
+
+#: The worker's own secrets: no job, log or stored run may show them.
+WORKER_SECRETS = {
+    "AWS_ACCESS_KEY_ID": "AKIAWORKER000SECRET1",
+    "AWS_SECRET_ACCESS_KEY": "worker-aws-secret-access-key-2",
+    "AWS_SESSION_TOKEN": "worker-aws-session-token-3",
+    "WORKER_ONLY_MARKER": "worker-only-marker-4",
+}
+FIRE_VARIABLES = ("CLOCKWORK_SCHEDULE_ID", "CLOCKWORK_FIRE_TIME", "CLOCKWORK_RUN_ID", "CLOCKWORK_FIRE_KEY")
+WAIT = 30.0
+
+
+def finished_runs(clockwork: Clockwork, schedule_ids: Iterable[str], log: str = "worker.log") -> None:
+    """Wait until the worker's log says a run of each schedule ended."""
+    wanted = set(schedule_ids)
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        ended = {r.get("schedule") for r in clockwork.log_records(log) if r.get("action") == "run_finished"}
+        if wanted <= ended:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"no run of {wanted} ended within {WAIT} s: {(clockwork.home / log).read_text()}")
+
+
+def stop(clockwork: Clockwork) -> None:
+    for worker in clockwork.workers:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=WAIT) == 0
+
+
+def environment_of(run: dict[str, Any]) -> dict[str, str]:
+    """The variables of a run whose job was ``env``, read back from its recorded output."""
+    assert run["status"] == "SUCCEEDED", run
+    lines = (run["output"] or "").splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+def store_bytes(home: Path) -> bytes:
+    return b"".join(path.read_bytes() for path in sorted(home.glob("clockwork.db*")))
+
+
+class TestJobEnvironment:
+    def test_a_job_sees_the_documented_environment_and_none_of_the_workers_secrets(
+        self, clockwork: Clockwork
+    ) -> None:
+        clockwork.env.update(WORKER_SECRETS, PASSED_ON="asked-for")
+        (clockwork.home / "jobs.cron").write_text("GREETING=from-the-crontab\n* * * * * * env\n")
+        params = {"command": "env", "env": {"FROM_PARAMS": "yes"}, "pass_env": ["PASSED_ON"]}
+        clockwork.ok("schedule", "add", "probe", "* * * * * *", "--params-json", json.dumps(params))
+        clockwork.start("--crontab", "jobs.cron", "--poll-interval", "0.2", "--lookahead", "1")
+        line = clockwork.wait_for_log("crontab_added")["schedule"]
+        finished_runs(clockwork, ["probe", line])
+        stop(clockwork)
+
+        runs = {schedule_id: clockwork.history(schedule_id) for schedule_id in ("probe", line)}
+        seen_by = {}
+        for schedule_id, history in runs.items():
+            run = next(r for r in history if r["status"] == "SUCCEEDED")
+            seen = seen_by[schedule_id] = environment_of(run)
+            assert seen["CLOCKWORK_SCHEDULE_ID"] == schedule_id
+            assert seen["CLOCKWORK_RUN_ID"] == run["run_id"]
+            assert set(FIRE_VARIABLES) <= set(seen)
+            assert seen["PATH"] == clockwork.env["PATH"]
+            assert not {name for name in seen if name.startswith("AWS_")}
+            for secret in WORKER_SECRETS.values():
+                assert secret not in json.dumps(history)
+        assert seen_by[line]["GREETING"] == "from-the-crontab"
+        assert (seen_by["probe"]["FROM_PARAMS"], seen_by["probe"]["PASSED_ON"]) == ("yes", "asked-for")
+
+        for secret in WORKER_SECRETS.values():
+            assert secret.encode() not in store_bytes(clockwork.home)
+            assert secret not in (clockwork.home / "worker.log").read_text()
