@@ -180,8 +180,12 @@ class TestValidation:
             ({"command": ["echo"], "shell": True}, "target.params.shell", "needs the command as text"),
             ({"command": "true", "shell": "yes"}, "target.params.shell", "expected true or false"),
             ({"command": "true", "cwd": 7}, "target.params.cwd", "expected a directory path"),
-            ({"command": "true", "env": ["A=1"]}, "target.params.env", "expected a mapping"),
-            ({"command": "true", "env": {"PORT": 8080}}, "target.params.env.PORT", "expected text, got 8080"),
+            (
+                {"command": "true", "env": ["A=1"]},
+                "target.params.env",
+                "expected a mapping of names to text, got list",
+            ),
+            ({"command": "true", "env": {"PORT": 8080}}, "target.params.env.PORT", "expected text, got int"),
             ({"command": "true", "env": {"A=B": "1"}}, "target.params.env", "is not a variable name"),
             (
                 {"command": "true", "comand": "x"},

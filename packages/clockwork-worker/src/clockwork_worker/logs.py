@@ -9,12 +9,18 @@ Every module logs through stdlib ``logging`` with an ``action`` key (and more) i
 * ``text``: ``07:00:00.012 INFO  launched nightly for 2026-03-08T07:00:00Z
   action=launched schedule=nightly``; the time is UTC, like every time clockwork shows.
 * ``auto`` (the default): ``text`` when the stream is a terminal, else ``json``.
+
+No record above DEBUG holds a command line or the value of a variable: they are where
+secrets live (``mysqldump -pSECRET``, ``https://user:pass@host``, ``PGPASSWORD=...``).
+Records name schedules by id. A DEBUG record that shows a command shows it
+:func:`redacted`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -74,6 +80,42 @@ def _text_value(value: object) -> str:
     if isinstance(value, str):
         return value if value and not any(c.isspace() or c in "\"'=" for c in value) else json.dumps(value)
     return json.dumps(value, default=str, ensure_ascii=False)
+
+
+_SECRET_WORD = r"[a-z0-9_-]*(?:pass|pwd|secret|token|key|auth|credential|sig)[a-z0-9_-]*"
+_VALUE = r"""(?:'[^']*'|"[^"]*"|\S+)"""
+_MASK = "***"
+#: (pattern, replacement): what looks like a secret in a command line, most specific first.
+_SECRETS = (
+    # https://user:password@host
+    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]*):[^\s@/]*@", re.IGNORECASE), rf"\1:{_MASK}@"),
+    # -H 'Authorization: Bearer ...', X-Api-Key: ...
+    (
+        re.compile(
+            r"\b((?:proxy-)?authorization|x-[a-z0-9-]*(?:token|key|secret))\s*:\s*[^'\"\n]+", re.IGNORECASE
+        ),
+        rf"\1: {_MASK}",
+    ),
+    # ?access_token=...&sig=...
+    (re.compile(rf"([?&]{_SECRET_WORD}=)[^&\s'\"]+", re.IGNORECASE), rf"\1{_MASK}"),
+    # --password=..., --api-token ...
+    (re.compile(rf"(?<!\S)(--{_SECRET_WORD})(=|\s+){_VALUE}", re.IGNORECASE), rf"\1\2{_MASK}"),
+    # mysql's -pPASSWORD
+    (re.compile(rf"(?<!\S)-p(?=\S){_VALUE}"), f"-p{_MASK}"),
+    # NAME=value, before a command or as an argument
+    (re.compile(rf"(?<!\S)([A-Za-z_][A-Za-z0-9_]*)={_VALUE}"), rf"\1={_MASK}"),
+)
+
+
+def redacted(command: str) -> str:
+    """``command`` with what looks like a secret masked, for a DEBUG record.
+
+    Best effort (a secret can hide anywhere in a command), which is why no record above
+    DEBUG shows a command at all.
+    """
+    for pattern, replacement in _SECRETS:
+        command = pattern.sub(replacement, command)
+    return command
 
 
 def wants_json(format: str, stream: TextIO) -> bool:

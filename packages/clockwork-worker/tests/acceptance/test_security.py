@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from clockwork_runner import Clockwork
 
 #: The worker's own secrets: no job, log or stored run may show them.
@@ -87,3 +88,67 @@ class TestJobEnvironment:
         for secret in WORKER_SECRETS.values():
             assert secret.encode() not in store_bytes(clockwork.home)
             assert secret not in (clockwork.home / "worker.log").read_text()
+
+
+#: A crontab whose commands and variables hold secrets, in the usual places.
+SECRET_CRONTAB = (
+    "PGPASSWORD=pg-secret-5\n"
+    'API_TOKEN="token-secret-6"\n'
+    "* * * * * * echo mysqldump -ume -pmysql-secret-7 app > /dev/null\n"
+    "* * * * * * : curl -s https://backup:url-secret-8@127.0.0.1:9/\n"
+    "* * * * * * PGPASSWORD=pg-inline-9 true\n"
+    '* * * * * * echo "the token is $API_TOKEN"\n'
+)
+CRONTAB_SECRETS = ("pg-secret-5", "token-secret-6", "mysql-secret-7", "url-secret-8", "pg-inline-9")
+
+
+def crontab_ids(clockwork: Clockwork, count: int) -> list[str]:
+    """The ids of the crontab's schedules, once the worker has loaded all ``count``."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        ids = [r["schedule"]["id"] for r in clockwork.json("schedule", "list")]
+        if len(ids) >= count:
+            return ids
+        time.sleep(0.2)
+    raise AssertionError(f"the worker did not load {count} crontab lines within {WAIT} s")
+
+
+def runs_ended(log: Path, schedule_ids: Iterable[str], log_format: str) -> None:
+    """Wait until ``log`` says a run of each schedule ended, in either format."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        text = log.read_text()
+        if log_format == "json":
+            records = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+            ended = {r.get("schedule") for r in records if r.get("action") == "run_finished"}
+        else:
+            ended = {i for i in schedule_ids if f"action=run_finished schedule={i}" in text}
+        if set(schedule_ids) <= ended:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"not every run ended within {WAIT} s: {log.read_text()}")
+
+
+class TestLogs:
+    @pytest.mark.parametrize(
+        ("log_format", "level"), [("json", "info"), ("text", "info"), ("json", "debug"), ("text", "debug")]
+    )
+    def test_no_secret_of_a_crontab_reaches_the_log(
+        self, clockwork: Clockwork, log_format: str, level: str
+    ) -> None:
+        (clockwork.home / "jobs.cron").write_text(SECRET_CRONTAB)
+        clockwork.start(
+            "--crontab", "jobs.cron", "--poll-interval", "0.2", "--lookahead", "1",
+            "--log-format", log_format, "--log-level", level,
+        )  # fmt: skip
+        ids = crontab_ids(clockwork, 4)
+        runs_ended(clockwork.home / "worker.log", ids, log_format)
+        stop(clockwork)
+
+        log = (clockwork.home / "worker.log").read_text()
+        assert "action=crontab_added" in log or '"crontab_added"' in log
+        for secret in CRONTAB_SECRETS:
+            assert secret not in log
+        if level == "info":  # no command line at all, only schedule ids
+            for word in ("mysqldump", "curl", "the token is"):
+                assert word not in log

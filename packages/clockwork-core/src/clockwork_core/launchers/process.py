@@ -164,15 +164,16 @@ def _env(env: object) -> dict[str, str]:
     if env is None:
         return {}
     if not isinstance(env, Mapping):
-        raise InvalidValue("target.params.env", f"expected a mapping of names to text, got {env!r}")
+        # Never the value itself, here or below: an env holds secrets, and errors reach logs.
+        raise InvalidValue(
+            "target.params.env", f"expected a mapping of names to text, got {type(env).__name__}"
+        )
     checked: dict[str, str] = {}
     for name, value in env.items():
         if not isinstance(name, str) or not name or "=" in name or "\0" in name:
             raise InvalidValue("target.params.env", f"{name!r} is not a variable name")
         if not isinstance(value, str):
-            raise InvalidValue(
-                f"target.params.env.{name}", f"expected text, got {value!r} ({type(value).__name__})"
-            )
+            raise InvalidValue(f"target.params.env.{name}", f"expected text, got {type(value).__name__}")
         _no_nul(f"target.params.env.{name}", value)
         checked[name] = value
     return checked
