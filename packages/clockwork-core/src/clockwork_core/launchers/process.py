@@ -14,7 +14,8 @@ A job does not inherit the worker's environment: it receives a small base (``PAT
 ``CLOCKWORK_FIRE_KEY``, which win over ``env``; :mod:`clockwork_core.launchers.environment`
 has the exact rules.
 
-Every fire gets a run directory, ``<state_dir>/<fire key>``, that outlives the worker.
+Every fire gets a run directory, ``<state_dir>/<fire key>``, that outlives the worker;
+it and the state directory are its user's alone (0700, every file in them 0600).
 A small wrapper (:mod:`clockwork_core.launchers._wrap`) runs the job in a session of its
 own, so a worker killed with SIGKILL leaves its jobs running, and writes the job's exit
 into the run directory, so any worker (not only the one that launched it) can observe it.
@@ -242,7 +243,8 @@ class ProcessLauncher:
         if run_dir is None:
             raise PermanentLaunchError(f"{request.key!r} cannot name a run directory", code="invalid_key")
         try:
-            run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            run_dir.mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
             raise _launch_error(
                 f"cannot create the run directory {run_dir}: {exc.strerror}", exc.errno or 0
@@ -313,7 +315,7 @@ class ProcessLauncher:
 
     @contextlib.contextmanager
     def _launch_lock(self, run_dir: Path) -> Iterator[int]:
-        fd = os.open(run_dir / _wrap.LAUNCH_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = _wrap.open_owner_only(run_dir / _wrap.LAUNCH_LOCK, os.O_RDWR)
         try:
             deadline = time.monotonic() + self.launch_timeout
             while True:
@@ -350,7 +352,9 @@ class ProcessLauncher:
                 "attempt": request.attempt,
             },
         }
-        with open(run_dir / _wrap.WRAPPER_LOG, "ab") as wrapper_log:
+        with open(
+            _wrap.open_owner_only(run_dir / _wrap.WRAPPER_LOG, os.O_WRONLY | os.O_APPEND), "ab"
+        ) as wrapper_log:
             try:
                 wrapper = subprocess.Popen(
                     [sys.executable, "-I", "-S", _wrap.__file__, str(run_dir), str(lock_fd)],
@@ -406,7 +410,8 @@ class ProcessLauncher:
             return
         request = {"reason": reason, "requested_at": time.time(), "grace": self.stop_grace}
         tmp = run_dir / f".stop.{os.getpid()}.{threading.get_ident()}.tmp"
-        tmp.write_text(json.dumps(request))
+        with open(_wrap.open_owner_only(tmp, os.O_WRONLY | os.O_TRUNC), "w") as fh:
+            fh.write(json.dumps(request))
         try:
             os.link(tmp, path)  # fails if another stop got there first
         except FileExistsError:
