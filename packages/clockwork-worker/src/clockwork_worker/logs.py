@@ -10,6 +10,9 @@ Every module logs through stdlib ``logging`` with an ``action`` key (and more) i
   action=launched schedule=nightly``; the time is UTC, like every time clockwork shows.
 * ``auto`` (the default): ``text`` when the stream is a terminal, else ``json``.
 
+Either way a control character in a message or a value is written as an escape
+(:mod:`clockwork_core.display`), never raw.
+
 No record above DEBUG holds a command line or the value of a variable: they are where
 secrets live (``mysqldump -pSECRET``, ``https://user:pass@host``, ``PGPASSWORD=...``).
 Records name schedules by id. A DEBUG record that shows a command shows it
@@ -24,6 +27,8 @@ import re
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
+
+from clockwork_core.display import printable, terminal_json
 
 FORMATS = ("auto", "json", "text")
 LEVELS = ("debug", "info", "warning", "error")
@@ -58,7 +63,7 @@ class JsonFormatter(logging.Formatter):
             data["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
             data["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(data, default=str, ensure_ascii=False)
+        return terminal_json(data, default=str)
 
 
 class TextFormatter(logging.Formatter):
@@ -66,7 +71,7 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         stamp = _time(record).strftime("%H:%M:%S.%f")[:-3]
-        parts = [f"{stamp} {record.levelname:<7} {record.getMessage()}"]
+        parts = [f"{stamp} {record.levelname:<7} {printable(record.getMessage())}"]
         parts.extend(f"{key}={_text_value(value)}" for key, value in extra_fields(record).items())
         line = " ".join(parts)
         if record.exc_info:
@@ -78,8 +83,10 @@ class TextFormatter(logging.Formatter):
 
 def _text_value(value: object) -> str:
     if isinstance(value, str):
-        return value if value and not any(c.isspace() or c in "\"'=" for c in value) else json.dumps(value)
-    return json.dumps(value, default=str, ensure_ascii=False)
+        if value and not any(c.isspace() or c in "\"'=" for c in value):
+            return printable(value)
+        return json.dumps(value)
+    return terminal_json(value, default=str)
 
 
 _SECRET_WORD = r"[a-z0-9_-]*(?:pass|pwd|secret|token|key|auth|credential|sig)[a-z0-9_-]*"

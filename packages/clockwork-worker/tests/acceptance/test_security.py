@@ -152,3 +152,41 @@ class TestLogs:
         if level == "info":  # no command line at all, only schedule ids
             for word in ("mysqldump", "curl", "the token is"):
                 assert word not in log
+
+
+#: A CSI that clears the screen, a BEL, and a C1 CSI (8-bit terminals obey it).
+HOSTILE = "evil\x1b[2J\x07\x9b name"
+SHOWN = "evil\\x1b[2J\\x07\\x9b name"
+RAW_CONTROLS = ("\x1b", "\x07", "\x9b")
+
+
+class TestTerminalOutput:
+    def test_human_output_shows_control_characters_and_json_keeps_them_exactly(
+        self, clockwork: Clockwork
+    ) -> None:
+        command = "echo \x1b]0;retitled\x07 \x9b"
+        clockwork.ok(
+            "schedule", "add", "hostile", "0 0 1 1 *", "--name", HOSTILE, "--description", HOSTILE,
+            "--command", command, "--tag", f"team={HOSTILE}",
+        )  # fmt: skip
+        human = {
+            " ".join(args): clockwork.ok(*args).stdout
+            for args in (("schedule", "show", "hostile"), ("schedule", "list"), ("history", "hostile"))
+        }
+        for args, out in human.items():
+            assert not [c for c in RAW_CONTROLS if c in out], f"clockwork {args} wrote raw controls: {out!r}"
+        shown = [line.split(None, 1) for line in human["schedule show hostile"].splitlines()]
+        assert ["name:", SHOWN] in shown
+        assert ["tags:", f"team={SHOWN}"] in shown
+
+        raw = clockwork.ok("schedule", "show", "hostile", "--json").stdout
+        assert not [c for c in RAW_CONTROLS if c in raw]
+        schedule = json.loads(raw)["schedule"]
+        assert (schedule["name"], schedule["description"]) == (HOSTILE, HOSTILE)
+        assert schedule["target"]["params"]["command"] == command
+        assert schedule["tags"] == {"team": HOSTILE}
+
+    def test_an_error_message_shows_control_characters(self, clockwork: Clockwork) -> None:
+        result = clockwork("run", "--once", "--crontab", HOSTILE)
+        assert result.returncode == 2
+        assert result.message == f"clockwork: {SHOWN}: cannot read the crontab: No such file or directory"

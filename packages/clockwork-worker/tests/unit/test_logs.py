@@ -95,6 +95,31 @@ class TestText:
         assert stream.getvalue().rstrip().endswith('reason="two words"')
 
 
+HOSTILE = "evil\x1b[2J\x07\x9b"
+
+
+class TestControlCharacters:
+    """Stored text (a legacy id, an ECS stop reason) is shown in a log line, never obeyed."""
+
+    def log_hostile(self, format: str) -> str:
+        stream = Terminal()
+        logs.configure("info", format, stream=stream)
+        logging.getLogger("x").info("stopping %s", HOSTILE, extra={"reason": HOSTILE, "plain": f"a{HOSTILE}"})
+        return stream.getvalue()
+
+    def test_a_text_line_shows_them_as_escapes(self) -> None:
+        line = self.log_hostile("text")
+        assert not {"\x1b", "\x07", "\x9b"} & set(line)
+        assert "stopping evil\\x1b[2J\\x07\\x9b " in line
+        assert "plain=aevil\\x1b[2J\\x07\\x9b" in line
+
+    def test_a_json_line_holds_none_raw_and_decodes_exactly(self) -> None:
+        line = self.log_hostile("json")
+        assert not {"\x1b", "\x07", "\x9b"} & set(line)
+        record = json.loads(line)
+        assert (record["message"], record["reason"]) == (f"stopping {HOSTILE}", HOSTILE)
+
+
 class TestConfigure:
     def test_the_level_filters(self) -> None:
         assert emit(io.StringIO(), level="warning") == ""
