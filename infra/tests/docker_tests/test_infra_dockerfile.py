@@ -130,11 +130,13 @@ def test_the_runtime_path_finds_the_venv_first_and_output_is_unbuffered(runtime:
     assert env["PYTHONUNBUFFERED"] == "1"
 
 
-def test_the_http_endpoint_listens_on_every_interface_at_the_exposed_port(runtime: Stage) -> None:
-    env = runtime.env()
-    host, _, port = env["CLOCKWORK_HTTP"].rpartition(":")
-    assert host == "0.0.0.0"
-    assert runtime.exposed() == [port]
+def test_the_http_endpoint_listens_on_loopback_only_and_no_port_is_exposed(runtime: Stage) -> None:
+    """The HEALTHCHECK runs inside the container: nothing outside it needs /healthz or /metrics."""
+    from clockwork_worker.http import is_loopback, parse_address
+
+    host, _ = parse_address(runtime.env()["CLOCKWORK_HTTP"])
+    assert is_loopback(host), f"CLOCKWORK_HTTP listens on {host}"
+    assert runtime.exposed() == []
 
 
 def test_every_clockwork_variable_the_image_sets_is_one_the_worker_reads(runtime: Stage) -> None:

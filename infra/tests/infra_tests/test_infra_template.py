@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from clockwork_dynamodb import schema
+from clockwork_worker.http import is_loopback, parse_address
 
 from .templates import EXAMPLES, TEMPLATE, Template, load, policy_problems, widened
 
@@ -83,6 +84,15 @@ def test_the_worker_reads_the_table_through_its_store_url_and_serves_healthz() -
     assert check[:3] == ["CMD", "python", "-c"]
     assert f"127.0.0.1:{port}/healthz" in check[3]
     assert resources["WorkerService"]["Properties"]["DesiredCount"] == 2
+
+
+def test_the_worker_serves_healthz_and_metrics_on_loopback_only() -> None:
+    """The container's health check runs inside it: no port is mapped, nothing listens beyond loopback."""
+    container = load(TEMPLATE)["Resources"]["WorkerTaskDefinition"]["Properties"]["ContainerDefinitions"][0]
+    env = {e["Name"]: e["Value"] for e in container["Environment"]}
+    host, _ = parse_address(env["CLOCKWORK_HTTP"])
+    assert is_loopback(host), f"CLOCKWORK_HTTP listens on {host}"
+    assert "PortMappings" not in container
 
 
 def test_the_alarms_read_the_workers_json_log_lines() -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from clockwork_core.errors import InvalidValue, PermanentLaunchError, TransientLaunchError
 from clockwork_core.launcher import Launched, Launcher, LaunchRequest, Observation, Phase
+from clockwork_core.launchers import environment
 from clockwork_core.launchers.process import ProcessLauncher
 from clockwork_core.model import fire_key, run_id_for
 from clockwork_core.plugins import open_launcher
@@ -179,10 +180,18 @@ class TestValidation:
             ({"command": ["echo"], "shell": True}, "target.params.shell", "needs the command as text"),
             ({"command": "true", "shell": "yes"}, "target.params.shell", "expected true or false"),
             ({"command": "true", "cwd": 7}, "target.params.cwd", "expected a directory path"),
-            ({"command": "true", "env": ["A=1"]}, "target.params.env", "expected a mapping"),
-            ({"command": "true", "env": {"PORT": 8080}}, "target.params.env.PORT", "expected text, got 8080"),
+            (
+                {"command": "true", "env": ["A=1"]},
+                "target.params.env",
+                "expected a mapping of names to text, got list",
+            ),
+            ({"command": "true", "env": {"PORT": 8080}}, "target.params.env.PORT", "expected text, got int"),
             ({"command": "true", "env": {"A=B": "1"}}, "target.params.env", "is not a variable name"),
-            ({"command": "true", "comand": "x"}, "target.params.comand", "knows command, cwd, env, shell"),
+            (
+                {"command": "true", "comand": "x"},
+                "target.params.comand",
+                "knows command, cwd, env, pass_env, shell",
+            ),
         ],
         ids=[
             "a missing command",
@@ -214,14 +223,113 @@ class TestValidation:
             launcher.launch(request())
 
 
+# --- the job's environment: explicit, never the worker's own --------------------------------
+
+#: The worker's variables that no job may see unless it names them (and AWS_* never).
+WORKER_ONLY = {
+    "AWS_ACCESS_KEY_ID": "AKIAWORKERONLY0000",
+    "AWS_SECRET_ACCESS_KEY": "worker-secret-access-key",
+    "AWS_SESSION_TOKEN": "worker-session-token",
+    "WORKER_ONLY_MARKER": "worker-only-marker",
+}
+
+
+def dumped_environment(launcher: ProcessLauncher, tmp_path: Path, **params: Any) -> dict[str, str]:
+    """Run a job that writes its whole environment; return it."""
+    seen = tmp_path / "env.json"
+    dump = "import json, os, sys\nwith open(sys.argv[1], 'w') as fh: json.dump(dict(os.environ), fh)"
+    ended = run(launcher, [sys.executable, "-I", "-c", dump, str(seen)], **params)
+    assert ended.phase is Phase.SUCCEEDED, ended
+    environment: dict[str, str] = json.loads(seen.read_text())
+    return environment
+
+
+@pytest.fixture
+def worker_environment(monkeypatch: pytest.MonkeyPatch) -> Mapping[str, str]:
+    """The worker's environment: credentials and a marker, beside the usual names."""
+    for name, value in WORKER_ONLY.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("LC_TIME", "C.UTF-8")
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    monkeypatch.setenv("HOME", "/home/worker")
+    return dict(os.environ)
+
+
+class TestJobEnvironment:
+    def test_the_job_gets_the_documented_names_and_nothing_else_of_the_worker(
+        self, launcher: ProcessLauncher, tmp_path: Path, worker_environment: Mapping[str, str]
+    ) -> None:
+        seen = dumped_environment(launcher, tmp_path, env={"GREETING": "hello"})
+        fire = {"CLOCKWORK_SCHEDULE_ID", "CLOCKWORK_FIRE_TIME", "CLOCKWORK_RUN_ID", "CLOCKWORK_FIRE_KEY"}
+        base = {n for n in worker_environment if n in environment.BASE or n.startswith("LC_")}
+        assert set(seen) == base | fire | {"PATH", "GREETING"}
+        assert {n: seen[n] for n in base} == {n: worker_environment[n] for n in base}
+        assert (seen["TZ"], seen["LC_TIME"], seen["HOME"]) == ("Europe/Berlin", "C.UTF-8", "/home/worker")
+        for value in WORKER_ONLY.values():
+            assert value not in json.dumps(seen)
+
+    def test_a_worker_without_path_gives_the_job_a_default_one(
+        self, launcher: ProcessLauncher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.delenv("PATH")
+        assert dumped_environment(launcher, tmp_path)["PATH"] == environment.DEFAULT_PATH
+
+    def test_pass_env_passes_the_named_variables_the_worker_has(
+        self, launcher: ProcessLauncher, tmp_path: Path, worker_environment: Mapping[str, str]
+    ) -> None:
+        seen = dumped_environment(launcher, tmp_path, pass_env=["WORKER_ONLY_MARKER", "NOT_SET_ANYWHERE"])
+        assert seen["WORKER_ONLY_MARKER"] == "worker-only-marker"
+        assert "NOT_SET_ANYWHERE" not in seen
+        assert "AWS_SECRET_ACCESS_KEY" not in seen
+
+    def test_env_wins_over_pass_env_and_the_base(
+        self, launcher: ProcessLauncher, tmp_path: Path, worker_environment: Mapping[str, str]
+    ) -> None:
+        env = {"WORKER_ONLY_MARKER": "the schedule's", "TZ": "UTC", "AWS_REGION": "eu-west-1"}
+        seen = dumped_environment(launcher, tmp_path, pass_env=["WORKER_ONLY_MARKER"], env=env)
+        assert {n: seen[n] for n in env} == env
+
+    def test_the_wrapper_holds_none_of_the_worker_environment(
+        self, launcher: ProcessLauncher, tmp_path: Path, worker_environment: Mapping[str, str]
+    ) -> None:
+        """The job's parent is the wrapper: its /proc environ is readable by the job."""
+        if not Path("/proc/self/environ").exists():
+            pytest.skip("no /proc/<pid>/environ on this system")
+        copy = tmp_path / "parent.environ"
+        read = "import os, sys\nopen(sys.argv[1], 'wb').write(open(f'/proc/{os.getppid()}/environ', 'rb').read())"
+        ended = run(launcher, [sys.executable, "-c", read, str(copy)])
+        assert ended.phase is Phase.SUCCEEDED, ended
+        names = {entry.split(b"=", 1)[0].decode() for entry in copy.read_bytes().split(b"\0") if entry}
+        assert names, "the wrapper's environment was not read"
+        assert names <= set(environment.BASE) | {n for n in names if n.startswith("LC_")}
+        for value in WORKER_ONLY.values():
+            assert value.encode() not in copy.read_bytes()
+
+    @pytest.mark.parametrize(
+        ("pass_env", "reason"),
+        [
+            (["AWS_SECRET_ACCESS_KEY"], "AWS_* variables are never passed"),
+            (["aws_session_token"], "AWS_* variables are never passed"),
+            ("HOME", "expected a list of variable names"),
+            (["A=B"], "is not a variable name"),
+            ([3], "is not a variable name"),
+        ],
+        ids=["an AWS credential", "an AWS name in lower case", "text", "a name with '='", "a number"],
+    )
+    def test_it_rejects_pass_env(self, launcher: ProcessLauncher, pass_env: object, reason: str) -> None:
+        with pytest.raises(InvalidValue) as caught:
+            launcher.validate({"command": "true", "pass_env": pass_env})
+        assert caught.value.field == "target.params.pass_env"
+        assert reason in caught.value.reason
+
+
 # --- what a job sees, and how it ends -------------------------------------------------------
 
 
 class TestJobs:
     def test_the_job_receives_the_fire_in_its_environment(
-        self, launcher: ProcessLauncher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, launcher: ProcessLauncher, tmp_path: Path
     ) -> None:
-        monkeypatch.setenv("FROM_THE_WORKER", "inherited")
         seen = tmp_path / "env.json"
         names = [
             "CLOCKWORK_SCHEDULE_ID",
@@ -229,7 +337,6 @@ class TestJobs:
             "CLOCKWORK_RUN_ID",
             "CLOCKWORK_FIRE_KEY",
             "GREETING",
-            "FROM_THE_WORKER",
         ]
         dump = (
             "import json, os, sys\n"
@@ -248,7 +355,6 @@ class TestJobs:
             "CLOCKWORK_RUN_ID": "20260308T070000.000Z",
             "CLOCKWORK_FIRE_KEY": key,
             "GREETING": "hello",
-            "FROM_THE_WORKER": "inherited",
         }
 
     def test_it_records_a_zero_exit_as_succeeded(self, launcher: ProcessLauncher) -> None:
@@ -360,6 +466,7 @@ RACER = """
 import sys
 from datetime import UTC, datetime
 from clockwork_core.launcher import LaunchRequest
+from clockwork_core.launchers import environment
 from clockwork_core.launchers.process import ProcessLauncher
 
 state_dir, command, *keys = sys.argv[1:]
@@ -375,6 +482,7 @@ WORKER = """
 import sys
 from datetime import UTC, datetime
 from clockwork_core.launcher import LaunchRequest
+from clockwork_core.launchers import environment
 from clockwork_core.launchers.process import ProcessLauncher
 
 state_dir, command = sys.argv[1:]

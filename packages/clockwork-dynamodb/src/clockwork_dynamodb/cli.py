@@ -17,6 +17,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from clockwork_core.display import printable
 from clockwork_core.errors import InvalidValue
 
 from clockwork_dynamodb import location, migrate, schema, tables
@@ -165,7 +166,8 @@ def run_migrate(args: argparse.Namespace) -> int:
             outcomes.append(outcome)
             if not args.json:
                 detail = f": {outcome.detail}" if outcome.detail else ""
-                print(f"{outcome.action.value:<9} {outcome.schedule_id}{detail}")
+                # A legacy id is anyone's text: its control characters are shown, not obeyed.
+                print(printable(f"{outcome.action.value:<9} {outcome.schedule_id}{detail}"))
     finally:
         client.close()
         legacy_client.close()

@@ -312,6 +312,15 @@ class TestMigrate:
         assert report["broken"]["detail"].startswith("expression: ")
         assert report[LEGACY_ID]["action"] == "created"
 
+    def test_it_shows_the_control_characters_of_a_legacy_id_and_never_writes_them(
+        self, backend: Backend, table: str, source: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        backend.client().put_item(TableName=source, Item=legacy_item("evil\x1b[2J\x07\x9b"))
+        status, out = self.migrate(capsys, backend, table, source)
+        assert status == 1
+        assert not {"\x1b", "\x07", "\x9b"} & set(out), repr(out)
+        assert any(line.startswith("invalid   evil\\x1b[2J\\x07\\x9b: ") for line in out.splitlines())
+
     def test_it_names_a_missing_source_table(
         self, backend: Backend, table: str, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -158,7 +158,7 @@ def _object(
     field: str, value: object, allowed: Sequence[str], required: Sequence[str] = ()
 ) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise InvalidValue(field, f"expected a mapping (ECS's camelCase shape), got {value!r}")
+        raise InvalidValue(field, f"expected a mapping (ECS's camelCase shape), got {_kind(value)}")
     for key in value:
         if key not in allowed:
             raise InvalidValue(f"{field}.{key}", f"unknown key (known here: {', '.join(allowed)})")
@@ -170,8 +170,15 @@ def _object(
 
 def _items(field: str, value: object, limit: int) -> Sequence[Any]:
     if not isinstance(value, list | tuple) or not 1 <= len(value) <= limit:
-        raise InvalidValue(field, f"expected a list of 1-{limit} items, got {value!r}")
+        raise InvalidValue(field, f"expected a list of 1-{limit} items, got {_kind(value)}")
     return value
+
+
+def _kind(value: object) -> str:
+    """What a structure is, never what it holds: it may hold an environment, and so secrets."""
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value)} items"
+    return type(value).__name__
 
 
 def _strings(field: str, value: object, limit: int) -> list[str]:
@@ -277,7 +284,7 @@ def _environment(field: str, value: object) -> list[dict[str, str]]:
 
 def _text_value(field: str, value: object) -> str:
     if not isinstance(value, str):
-        raise InvalidValue(field, f"expected text, got {value!r}")
+        raise InvalidValue(field, f"expected text, got {_kind(value)}")
     return value
 
 

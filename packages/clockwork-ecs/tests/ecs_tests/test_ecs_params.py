@@ -71,6 +71,28 @@ class TestValidation:
         assert caught.value.field == field
         assert caught.value.reason
 
+    @pytest.mark.parametrize(
+        ("overrides", "field"),
+        [
+            ({"containerOverrides": [{"name": "main", "environment": {"PASSWORD": 12345}}]},
+             "target.params.overrides.containerOverrides[0].environment.PASSWORD"),
+            ({"containerOverrides": [{"name": "main", "environment": "PASSWORD=12345"}]},
+             "target.params.overrides.containerOverrides[0].environment"),
+            ({"containerOverrides": {"name": "main", "environment": {"PASSWORD": "12345"}}},
+             "target.params.overrides.containerOverrides"),
+            ([{"containerOverrides": [{"name": "main", "environment": {"PASSWORD": "12345"}}]}],
+             "target.params.overrides"),
+        ],
+        ids=["a value that is not text", "an environment that is text", "overrides that are not a list",
+             "overrides that are a list"],
+    )  # fmt: skip
+    def test_an_error_never_shows_an_environment_value(self, overrides: Any, field: str) -> None:
+        """Errors reach logs and run records; an environment holds secrets."""
+        with pytest.raises(InvalidValue) as caught:
+            parse_params({**BASE, "overrides": overrides})
+        assert caught.value.field == field
+        assert "12345" not in str(caught.value)
+
     def test_it_takes_the_environment_as_a_list_or_a_mapping(self) -> None:
         as_list = {"containerOverrides": [{"name": "main", "environment": [{"name": "A", "value": "1"}]}]}
         as_map = {"containerOverrides": [{"name": "main", "environment": {"A": "1"}}]}

@@ -28,6 +28,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from clockwork_core.display import printable
 from clockwork_core.errors import ClockworkError, InvalidExpression, InvalidValue, UnknownPlugin
 
 from clockwork_worker import config, legacy_env, logs
@@ -164,7 +165,7 @@ def _explained(exc: Exception) -> tuple[str, int]:
 
 
 def _fail(message: str, status: int) -> int:
-    print(" ".join(message.split("\n")), file=sys.stderr)
+    print(printable(" ".join(message.split("\n"))), file=sys.stderr)
     return status
 
 

@@ -170,7 +170,7 @@ def boolean(value: str) -> bool:
 
 
 def address(value: str) -> tuple[str, int]:
-    """``HOST:PORT`` for the HTTP endpoint (``:8080``, ``127.0.0.1:0`` for any free port)."""
+    """``HOST:PORT`` for the HTTP endpoint (``:8080`` is loopback, ``127.0.0.1:0`` any free port)."""
     from clockwork_worker.http import parse_address
 
     return parse_address(value)

@@ -12,15 +12,26 @@ Every module logs through stdlib ``logging`` with an ``action`` key (and more) i
 
 The AWS libraries' own INFO records ("Found credentials in environment variables.") are
 not clockwork's news: below ``debug`` only their warnings and errors are shown.
+
+Either way a control character in a message or a value is written as an escape
+(:mod:`clockwork_core.display`), never raw.
+
+No record above DEBUG holds a command line or the value of a variable: they are where
+secrets live (``mysqldump -pSECRET``, ``https://user:pass@host``, ``PGPASSWORD=...``).
+Records name schedules by id. A DEBUG record that shows a command shows it
+:func:`redacted`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
+
+from clockwork_core.display import printable, terminal_json
 
 FORMATS = ("auto", "json", "text")
 LEVELS = ("debug", "info", "warning", "error")
@@ -57,7 +68,7 @@ class JsonFormatter(logging.Formatter):
             data["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
             data["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(data, default=str, ensure_ascii=False)
+        return terminal_json(data, default=str)
 
 
 class TextFormatter(logging.Formatter):
@@ -65,7 +76,7 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         stamp = _time(record).strftime("%H:%M:%S.%f")[:-3]
-        parts = [f"{stamp} {record.levelname:<7} {record.getMessage()}"]
+        parts = [f"{stamp} {record.levelname:<7} {printable(record.getMessage())}"]
         parts.extend(f"{key}={_text_value(value)}" for key, value in extra_fields(record).items())
         line = " ".join(parts)
         if record.exc_info:
@@ -77,8 +88,46 @@ class TextFormatter(logging.Formatter):
 
 def _text_value(value: object) -> str:
     if isinstance(value, str):
-        return value if value and not any(c.isspace() or c in "\"'=" for c in value) else json.dumps(value)
-    return json.dumps(value, default=str, ensure_ascii=False)
+        if value and not any(c.isspace() or c in "\"'=" for c in value):
+            return printable(value)
+        return json.dumps(value)
+    return terminal_json(value, default=str)
+
+
+_SECRET_WORD = r"[a-z0-9_-]*(?:pass|pwd|secret|token|key|auth|credential|sig)[a-z0-9_-]*"
+_VALUE = r"""(?:'[^']*'|"[^"]*"|\S+)"""
+_MASK = "***"
+#: (pattern, replacement): what looks like a secret in a command line, most specific first.
+_SECRETS = (
+    # https://user:password@host
+    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]*):[^\s@/]*@", re.IGNORECASE), rf"\1:{_MASK}@"),
+    # -H 'Authorization: Bearer ...', X-Api-Key: ...
+    (
+        re.compile(
+            r"\b((?:proxy-)?authorization|x-[a-z0-9-]*(?:token|key|secret))\s*:\s*[^'\"\n]+", re.IGNORECASE
+        ),
+        rf"\1: {_MASK}",
+    ),
+    # ?access_token=...&sig=...
+    (re.compile(rf"([?&]{_SECRET_WORD}=)[^&\s'\"]+", re.IGNORECASE), rf"\1{_MASK}"),
+    # --password=..., --api-token ...
+    (re.compile(rf"(?<!\S)(--{_SECRET_WORD})(=|\s+){_VALUE}", re.IGNORECASE), rf"\1\2{_MASK}"),
+    # mysql's -pPASSWORD
+    (re.compile(rf"(?<!\S)-p(?=\S){_VALUE}"), f"-p{_MASK}"),
+    # NAME=value, before a command or as an argument
+    (re.compile(rf"(?<!\S)([A-Za-z_][A-Za-z0-9_]*)={_VALUE}"), rf"\1={_MASK}"),
+)
+
+
+def redacted(command: str) -> str:
+    """``command`` with what looks like a secret masked, for a DEBUG record.
+
+    Best effort (a secret can hide anywhere in a command), which is why no record above
+    DEBUG shows a command at all.
+    """
+    for pattern, replacement in _SECRETS:
+        command = pattern.sub(replacement, command)
+    return command
 
 
 class QuietLibraries(logging.Filter):

@@ -89,13 +89,13 @@ class Tracker:
                     continue  # a newer claim rewrote the run meanwhile: the next pass reads it
                 if updated.status.is_terminal:
                     self.metrics.runs.labels(updated.status.value).inc()
-                    last_line = (updated.output or "").strip().splitlines()[-1:] or [""]
+                    # Not the job's output: it may hold anything (`clockwork history` has it).
                     log.info(
                         "run of %s for %s ended %s%s",
                         run.schedule_id,
                         isoformat_z(run.instant),
                         updated.status.value,
-                        f": {last_line[0][:200]}" if last_line[0] else "",
+                        f" ({updated.stop_reason})" if updated.stop_reason else "",
                         extra={
                             "action": "run_finished",
                             "schedule": run.schedule_id,

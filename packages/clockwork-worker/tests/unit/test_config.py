@@ -96,7 +96,8 @@ class TestParsers:
             config.integer(low=1, high=5)("x")
 
     def test_an_address_is_host_and_port(self) -> None:
-        assert config.address(":8080") == ("0.0.0.0", 8080)
+        assert config.address(":8080") == ("127.0.0.1", 8080)
+        assert config.address("0.0.0.0:8080") == ("0.0.0.0", 8080)
         with pytest.raises(ValueError, match="is not HOST:PORT"):
             config.address("localhost")
 

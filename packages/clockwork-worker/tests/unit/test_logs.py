@@ -95,6 +95,31 @@ class TestText:
         assert stream.getvalue().rstrip().endswith('reason="two words"')
 
 
+HOSTILE = "evil\x1b[2J\x07\x9b"
+
+
+class TestControlCharacters:
+    """Stored text (a legacy id, an ECS stop reason) is shown in a log line, never obeyed."""
+
+    def log_hostile(self, format: str) -> str:
+        stream = Terminal()
+        logs.configure("info", format, stream=stream)
+        logging.getLogger("x").info("stopping %s", HOSTILE, extra={"reason": HOSTILE, "plain": f"a{HOSTILE}"})
+        return stream.getvalue()
+
+    def test_a_text_line_shows_them_as_escapes(self) -> None:
+        line = self.log_hostile("text")
+        assert not {"\x1b", "\x07", "\x9b"} & set(line)
+        assert "stopping evil\\x1b[2J\\x07\\x9b " in line
+        assert "plain=aevil\\x1b[2J\\x07\\x9b" in line
+
+    def test_a_json_line_holds_none_raw_and_decodes_exactly(self) -> None:
+        line = self.log_hostile("json")
+        assert not {"\x1b", "\x07", "\x9b"} & set(line)
+        record = json.loads(line)
+        assert (record["message"], record["reason"]) == (f"stopping {HOSTILE}", HOSTILE)
+
+
 class TestConfigure:
     def test_the_level_filters(self) -> None:
         assert emit(io.StringIO(), level="warning") == ""
@@ -128,3 +153,37 @@ class TestConfigure:
     def test_it_rejects_unknown_levels_and_formats(self, level: str, format: str) -> None:
         with pytest.raises(ValueError, match="is not one of"):
             logs.configure(level, format, stream=io.StringIO())
+
+
+class TestRedacted:
+    """Commands appear in debug logs only, with what looks like a secret masked."""
+
+    @pytest.mark.parametrize(
+        ("command", "shown"),
+        [
+            ("mysqldump -uroot -pS3cret app", "mysqldump -uroot -p*** app"),
+            ("mysqldump -pmy-secret-key app", "mysqldump -p*** app"),
+            ("mysql --password=S3cret app", "mysql --password=*** app"),
+            ("tool --api-token S3cret --verbose", "tool --api-token *** --verbose"),
+            ("curl https://user:S3cret@example.com/x", "curl https://user:***@example.com/x"),
+            ("PGPASSWORD=S3cret pg_dump db", "PGPASSWORD=*** pg_dump db"),
+            ("env A='S3 cret' B=\"x y\" run", "env A=*** B=*** run"),
+            ("curl -H 'Authorization: Bearer S3cret' x", "curl -H 'Authorization: ***' x"),
+            ("echo hello world", "echo hello world"),
+            ("ls -la --color=auto /tmp", "ls -la --color=auto /tmp"),
+        ],
+        ids=[
+            "mysql's -p",
+            "mysql's -p with a word like a secret's",
+            "a --password= option",
+            "a token option with its value after a space",
+            "a password in a URL",
+            "an assignment before the command",
+            "quoted assignments",
+            "an Authorization header",
+            "nothing secret",
+            "options that are not secrets",
+        ],
+    )
+    def test_it_masks(self, command: str, shown: str) -> None:
+        assert logs.redacted(command) == shown

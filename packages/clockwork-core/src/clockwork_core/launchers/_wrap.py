@@ -45,10 +45,19 @@ WRAPPER_LOG = "wrapper.log"  # the wrapper's own stderr (a traceback if it ever 
 SIGNAL_EXIT_BASE = 128
 
 
+def open_owner_only(path: Path, flags: int) -> int:
+    """``os.open`` a file, creating it readable and writable by its owner alone (0600).
+
+    (A umask only takes bits away, so no umask makes it more open than that.)
+    """
+    return os.open(path, flags | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+
 def write_json(path: Path, value: dict[str, Any]) -> None:
     """Write ``value`` to ``path`` atomically: readers see the old file or the whole new one."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(value, sort_keys=True))
+    with open(open_owner_only(tmp, os.O_WRONLY | os.O_TRUNC), "w") as fh:
+        fh.write(json.dumps(value, sort_keys=True))
     os.replace(tmp, path)
 
 
@@ -141,8 +150,7 @@ def _report(message: dict[str, Any]) -> None:
 
 
 def _start(spec: dict[str, Any], run_dir: Path) -> subprocess.Popen[bytes]:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND | os.O_CLOEXEC
-    out = os.open(run_dir / OUTPUT, flags, 0o600)
+    out = open_owner_only(run_dir / OUTPUT, os.O_WRONLY | os.O_TRUNC | os.O_APPEND)
     try:
         return subprocess.Popen(
             spec["argv"],
@@ -178,7 +186,7 @@ def _exit_record(returncode: int, stopper: _Stopper) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     run_dir, launch_lock = Path(argv[0]), int(argv[1])
-    alive = os.open(run_dir / ALIVE_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    alive = open_owner_only(run_dir / ALIVE_LOCK, os.O_RDWR)
     fcntl.flock(alive, fcntl.LOCK_EX)  # released by the kernel when this process ends
     spec = json.loads(sys.stdin.buffer.read())
     try:

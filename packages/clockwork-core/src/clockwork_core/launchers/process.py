@@ -2,15 +2,20 @@
 
 Target parameters::
 
-    command  required: text, run by ``/bin/sh -c``; or a list of arguments, run directly
-    shell    optional: false runs a text command directly, split as a shell would split it
-    cwd      optional: the working directory (default: the worker's)
-    env      optional: variables (text to text) set over the worker's environment
+    command   required: text, run by ``/bin/sh -c``; or a list of arguments, run directly
+    shell     optional: false runs a text command directly, split as a shell would split it
+    cwd       optional: the working directory (default: the worker's)
+    env       optional: variables (text to text) the job receives
+    pass_env  optional: names of the worker's variables the job receives too (never AWS_*)
 
-The job also receives ``CLOCKWORK_SCHEDULE_ID``, ``CLOCKWORK_FIRE_TIME``,
-``CLOCKWORK_RUN_ID`` and ``CLOCKWORK_FIRE_KEY``; they win over ``env``.
+A job does not inherit the worker's environment: it receives a small base (``PATH``,
+``HOME``, ``LANG``, ``LC_*``, ``TZ``, ...), what ``pass_env`` names, ``env``, and
+``CLOCKWORK_SCHEDULE_ID``, ``CLOCKWORK_FIRE_TIME``, ``CLOCKWORK_RUN_ID`` and
+``CLOCKWORK_FIRE_KEY``, which win over ``env``; :mod:`clockwork_core.launchers.environment`
+has the exact rules.
 
-Every fire gets a run directory, ``<state_dir>/<fire key>``, that outlives the worker.
+Every fire gets a run directory, ``<state_dir>/<fire key>``, that outlives the worker;
+it and the state directory are its user's alone (0700, every file in them 0600).
 A small wrapper (:mod:`clockwork_core.launchers._wrap`) runs the job in a session of its
 own, so a worker killed with SIGKILL leaves its jobs running, and writes the job's exit
 into the run directory, so any worker (not only the one that launched it) can observe it.
@@ -57,13 +62,13 @@ import attrs
 
 from clockwork_core.errors import InvalidValue, LaunchError, PermanentLaunchError, TransientLaunchError
 from clockwork_core.launcher import Launched, LaunchRequest, Observation, Phase
-from clockwork_core.launchers import _wrap
+from clockwork_core.launchers import _wrap, environment
 from clockwork_core.plugins import LauncherFactory, hookimpl
 
 log = logging.getLogger(__name__)
 
 HANDLE_PREFIX = "process:"
-KNOWN_PARAMS = ("command", "cwd", "env", "shell")
+KNOWN_PARAMS = ("command", "cwd", "env", "pass_env", "shell")
 SHELL = "/bin/sh"
 
 #: Failures that another attempt will meet again; any other errno is worth a retry.
@@ -85,11 +90,12 @@ PERMANENT_ERRNOS = frozenset(
 
 @attrs.frozen
 class ProcessTarget:
-    """A target's parameters, checked: what to exec, where, with which extra variables."""
+    """A target's parameters, checked: what to exec, where, with which variables."""
 
     argv: tuple[str, ...]
     cwd: str | None
     env: Mapping[str, str]
+    pass_env: tuple[str, ...] = ()
 
 
 def parse_params(params: Mapping[str, Any]) -> ProcessTarget:
@@ -110,6 +116,7 @@ def parse_params(params: Mapping[str, Any]) -> ProcessTarget:
         argv=_argv(params.get("command"), shell),
         cwd=_cwd(params.get("cwd")),
         env=_env(params.get("env")),
+        pass_env=environment.parse_pass_env(params.get("pass_env")),
     )
 
 
@@ -158,15 +165,16 @@ def _env(env: object) -> dict[str, str]:
     if env is None:
         return {}
     if not isinstance(env, Mapping):
-        raise InvalidValue("target.params.env", f"expected a mapping of names to text, got {env!r}")
+        # Never the value itself, here or below: an env holds secrets, and errors reach logs.
+        raise InvalidValue(
+            "target.params.env", f"expected a mapping of names to text, got {type(env).__name__}"
+        )
     checked: dict[str, str] = {}
     for name, value in env.items():
         if not isinstance(name, str) or not name or "=" in name or "\0" in name:
             raise InvalidValue("target.params.env", f"{name!r} is not a variable name")
         if not isinstance(value, str):
-            raise InvalidValue(
-                f"target.params.env.{name}", f"expected text, got {value!r} ({type(value).__name__})"
-            )
+            raise InvalidValue(f"target.params.env.{name}", f"expected text, got {type(value).__name__}")
         _no_nul(f"target.params.env.{name}", value)
         checked[name] = value
     return checked
@@ -235,7 +243,8 @@ class ProcessLauncher:
         if run_dir is None:
             raise PermanentLaunchError(f"{request.key!r} cannot name a run directory", code="invalid_key")
         try:
-            run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            run_dir.mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
             raise _launch_error(
                 f"cannot create the run directory {run_dir}: {exc.strerror}", exc.errno or 0
@@ -306,7 +315,7 @@ class ProcessLauncher:
 
     @contextlib.contextmanager
     def _launch_lock(self, run_dir: Path) -> Iterator[int]:
-        fd = os.open(run_dir / _wrap.LAUNCH_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = _wrap.open_owner_only(run_dir / _wrap.LAUNCH_LOCK, os.O_RDWR)
         try:
             deadline = time.monotonic() + self.launch_timeout
             while True:
@@ -325,7 +334,12 @@ class ProcessLauncher:
             os.close(fd)  # our share of the lock; the wrapper holds its own until it started
 
     def _start(self, run_dir: Path, lock_fd: int, target: ProcessTarget, request: LaunchRequest) -> int:
-        env = {**os.environ, **target.env, **request.environment, "CLOCKWORK_FIRE_KEY": request.key}
+        env = environment.for_job(
+            os.environ,
+            pass_env=target.pass_env,
+            env=target.env,
+            fire={**request.environment, "CLOCKWORK_FIRE_KEY": request.key},
+        )
         spec = {
             "argv": list(target.argv),
             "cwd": target.cwd,
@@ -338,7 +352,9 @@ class ProcessLauncher:
                 "attempt": request.attempt,
             },
         }
-        with open(run_dir / _wrap.WRAPPER_LOG, "ab") as wrapper_log:
+        with open(
+            _wrap.open_owner_only(run_dir / _wrap.WRAPPER_LOG, os.O_WRONLY | os.O_APPEND), "ab"
+        ) as wrapper_log:
             try:
                 wrapper = subprocess.Popen(
                     [sys.executable, "-I", "-S", _wrap.__file__, str(run_dir), str(lock_fd)],
@@ -347,6 +363,7 @@ class ProcessLauncher:
                     stderr=wrapper_log,
                     pass_fds=(lock_fd,),
                     start_new_session=True,
+                    env=environment.base(os.environ),  # the job's spec, env included, goes by stdin
                 )
             except OSError as exc:
                 raise _launch_error(
@@ -393,7 +410,8 @@ class ProcessLauncher:
             return
         request = {"reason": reason, "requested_at": time.time(), "grace": self.stop_grace}
         tmp = run_dir / f".stop.{os.getpid()}.{threading.get_ident()}.tmp"
-        tmp.write_text(json.dumps(request))
+        with open(_wrap.open_owner_only(tmp, os.O_WRONLY | os.O_TRUNC), "w") as fh:
+            fh.write(json.dumps(request))
         try:
             os.link(tmp, path)  # fails if another stop got there first
         except FileExistsError:

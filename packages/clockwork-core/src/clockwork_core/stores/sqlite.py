@@ -130,6 +130,22 @@ def _path_problem(path: str) -> str | None:
     return None
 
 
+def _create_owner_only(path: str) -> None:
+    """Create a missing database file 0600, whatever the umask, before SQLite opens it.
+
+    SQLite would create it 0644; it gives the -wal, -shm and journal files the database
+    file's mode. An existing file keeps the mode its owner gave it.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return  # it exists, or cannot be made: opening it says why
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 class SQLiteStore:
     """A store in one SQLite file, shared by the processes of one machine."""
 
@@ -148,6 +164,8 @@ class SQLiteStore:
         problem = None if self.path == ":memory:" else _path_problem(self.path)
         if problem is not None:
             raise InvalidValue("store", f"cannot open {self.path}: {problem}")
+        if self.path != ":memory:":
+            _create_owner_only(self.path)
         self._lock = threading.RLock()
         try:
             self._db = sqlite3.connect(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
 from clockwork_core.codec import record_to_data
+from clockwork_core.display import printable, terminal_json
 from clockwork_core.errors import InvalidValue
 from clockwork_core.model import ScheduleRecord
 from clockwork_core.planner import next_instant
@@ -73,12 +73,16 @@ def instant(text: str, zone: str = "UTC", field: str = "time") -> datetime:
 
 
 def emit_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+    """JSON, exact (control characters in strings are escapes: a terminal shows them)."""
+    print(terminal_json(value, indent=2))
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """Columns padded to their widest cell; the last column is not padded."""
-    lines = [list(headers), *[list(row) for row in rows]]
+    """Columns padded to their widest cell; the last column is not padded.
+
+    Control characters in a cell are written as escapes (:func:`printable`).
+    """
+    lines = [[printable(cell) for cell in line] for line in [headers, *rows]]
     widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
     rendered = []
     for line in lines:
@@ -106,8 +110,13 @@ def seconds_text(value: timedelta | None) -> str:
     return f"{value.total_seconds():.3f} s"
 
 
+def say(line: str) -> None:
+    """One line of human output; control characters in it are written as escapes."""
+    print(printable(line))
+
+
 def warn(message: str) -> None:
-    print(f"clockwork: warning: {message}", file=sys.stderr)
+    print(printable(f"clockwork: warning: {message}"), file=sys.stderr)
 
 
 # --- schedules -------------------------------------------------------------------------------
@@ -135,4 +144,4 @@ def report(args: argparse.Namespace, record: ScheduleRecord, what: str) -> None:
         return
     fires = next_fires(record, 1)
     upcoming = f"; next fire {fires[0]}" if fires else ""
-    print(f"{what} {record.id}{upcoming}")
+    say(f"{what} {record.id}{upcoming}")

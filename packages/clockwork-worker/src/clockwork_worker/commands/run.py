@@ -30,6 +30,7 @@ from clockwork_core.zones import isoformat_z
 from clockwork_worker import config, crontab
 from clockwork_worker.commands.common import now, open_store_of
 from clockwork_worker.commands.launchers import LAUNCHER, STATE_DIR, build_launchers, default_state_dir
+from clockwork_worker.logs import redacted
 
 if TYPE_CHECKING:
     from clockwork_worker.worker import Worker
@@ -56,7 +57,7 @@ ONCE = config.Setting(
 HTTP = config.Setting(
     "--http",
     config.address,
-    "serve /healthz and /metrics on HOST:PORT (port 0: any free port)",
+    "serve /healthz and /metrics on HOST:PORT (:PORT is loopback; port 0: any free port)",
     metavar="HOST:PORT",
 )
 LOOKAHEAD = config.Setting(
@@ -219,13 +220,18 @@ def _sync(store: Store, table: crontab.Crontab) -> None:
         if schedule.id in report.created:
             fire = schedule.cron.next_after(now())
             log.info(
-                "added %s (line %s): %s %s, next %s",
+                "added %s (line %s): %s, next %s",
                 schedule.id,
                 schedule.origin["line"],
                 schedule.expression,
-                schedule.target.params.get("command", ""),
                 "never" if fire is None else isoformat_z(fire),
                 extra={"action": "crontab_added", "schedule": schedule.id},
+            )
+            log.debug(
+                "%s runs %s",
+                schedule.id,
+                redacted(str(schedule.target.params.get("command", ""))),
+                extra={"action": "crontab_command", "schedule": schedule.id},
             )
 
 

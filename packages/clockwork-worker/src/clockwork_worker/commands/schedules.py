@@ -178,7 +178,7 @@ def run_delete(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(record_to_data(record))
     else:
-        print(f"deleted {args.schedule_id}")
+        common.say(f"deleted {args.schedule_id}")
         if record.schedule.origin.get("kind") == "crontab":
             common.warn(
                 f"it comes from {record.schedule.origin.get('file')}: the next `clockwork run --crontab` "
@@ -195,7 +195,7 @@ def run_trigger(args: argparse.Namespace) -> int:
         if args.json:
             emit_json(record_to_data(record))
         else:
-            print(
+            common.say(
                 f"queued a manual fire of {args.schedule_id} at {isoformat_z(moment)}; a running worker launches it"
             )
     finally:
