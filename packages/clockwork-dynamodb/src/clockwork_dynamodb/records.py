@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from clockwork_core.errors import RunNotFound
 from clockwork_core.model import Run
+from clockwork_core.unreadable import Unreadable
 from clockwork_core.zones import to_ms
 
 from clockwork_dynamodb import items, schema
@@ -24,20 +25,22 @@ from clockwork_dynamodb.items import ms, n, s
 
 
 class RunItems:
-    def __init__(self, calls: Calls, shards: int, retention: timedelta) -> None:
+    def __init__(self, calls: Calls, shards: int, retention: timedelta, unreadable: Unreadable) -> None:
         self._calls = calls
         self._shards = shards
         self._retention = retention
+        self._unreadable = unreadable
 
     def put(self, run: Run) -> None:
         # No condition: last write wins (trackers racing on one run write the same thing).
         self._calls("PutItem", Item=items.run_item(run, shards=self._shards, retention=self._retention))
+        self._unreadable.readable(run.schedule_id, run.run_id)
 
     def get(self, schedule_id: str, run_id: str) -> Run:
         response = self._calls("GetItem", Key=schema.run_key(schedule_id, run_id), ConsistentRead=True)
         if "Item" not in response:
             raise RunNotFound(schedule_id, run_id)
-        return items.run_from_item(response["Item"])
+        return items.run_of(self._unreadable, response["Item"])
 
     def _in_partition(self, schedule_id: str) -> tuple[str, Expression]:
         expression = Expression()
@@ -57,7 +60,7 @@ class RunItems:
             ConsistentRead=True,
             **expression.params(),
         )
-        return [items.run_from_item(item) for item in found]
+        return items.readable_runs(self._unreadable, found)
 
     def active(self, shards: Iterable[int], limit: int) -> list[Run]:
         """Active runs of ``shards``, oldest update first: one Query per shard, merged."""
@@ -78,7 +81,9 @@ class RunItems:
         merged = heapq.merge(
             *(sorted(found, key=items.run_order) for found in per_shard), key=items.run_order
         )
-        return [items.run_from_item(item) for _, item in zip(range(max(limit, 0)), merged, strict=False)]
+        return items.readable_runs(
+            self._unreadable, (item for _, item in zip(range(max(limit, 0)), merged, strict=False))
+        )
 
     def delete_all(self, schedule_id: str) -> None:
         """Delete every run of a schedule (the schedule item itself is not touched)."""

@@ -18,7 +18,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from clockwork_core import codec
 from clockwork_core.errors import (
     Conflict,
     InvalidValue,
+    RecordUnreadable,
     RunNotFound,
     ScheduleExists,
     ScheduleNotFound,
@@ -37,6 +38,7 @@ from clockwork_core.model import Pending, Run, Schedule, ScheduleRecord
 from clockwork_core.plugins import StoreFactory, hookimpl
 from clockwork_core.store import ACTIVE_STATUSES, DEFAULT_SHARDS, shard_of
 from clockwork_core.stores.memory import definition_json, shards_option, shown
+from clockwork_core.unreadable import Unreadable
 from clockwork_core.zones import from_ms, require_aware, to_ms
 
 SCHEMA_VERSION = 1
@@ -73,6 +75,7 @@ _SCHEMA = (
     "CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until_ms INTEGER NOT NULL)",
 )
 _RECORD = "id, version, due_at_ms, cursor_ms, lease_owner, pending, manual, definition, updated_at_ms"
+_RUN = "schedule_id, run_id, data"
 
 
 def _ms(value: datetime | None) -> int | None:
@@ -148,6 +151,7 @@ class SQLiteStore:
         problem = None if self.path == ":memory:" else _path_problem(self.path)
         if problem is not None:
             raise InvalidValue("store", f"cannot open {self.path}: {problem}")
+        self.unreadable = Unreadable()
         self._lock = threading.RLock()
         try:
             self._db = sqlite3.connect(
@@ -238,12 +242,35 @@ class SQLiteStore:
         except sqlite3.OperationalError as exc:  # locked past busy_timeout, disk full, I/O
             raise StoreUnavailable(f"sqlite store {self.path}: {exc}") from exc
 
-    @staticmethod
-    def _fetch(db: sqlite3.Connection, schedule_id: str) -> ScheduleRecord:
+    def _fetch(self, db: sqlite3.Connection, schedule_id: str) -> ScheduleRecord:
         row = db.execute(f"SELECT {_RECORD} FROM schedules WHERE id = ?", (schedule_id,)).fetchone()
         if row is None:
             raise ScheduleNotFound(schedule_id)
-        return _record(row)
+        return self._decoded(row)
+
+    def _decoded(self, row: tuple[Any, ...]) -> ScheduleRecord:
+        return self.unreadable.decoded(lambda: _record(row), row[0], version=row[1])
+
+    def _readable(self, rows: Iterable[tuple[Any, ...]]) -> list[ScheduleRecord]:
+        """The records of ``rows`` that decode; the others are reported in ``unreadable``."""
+        records = []
+        for row in rows:
+            with contextlib.suppress(RecordUnreadable):
+                records.append(self._decoded(row))
+        return records
+
+    def _run(self, row: tuple[str, str, str]) -> Run:
+        schedule_id, run_id, data = row
+        return self.unreadable.decoded(
+            lambda: codec.run_from_data(json.loads(data)), schedule_id, run_id=run_id
+        )
+
+    def _readable_runs(self, rows: Iterable[tuple[str, str, str]]) -> list[Run]:
+        runs = []
+        for row in rows:
+            with contextlib.suppress(RecordUnreadable):
+                runs.append(self._run(row))
+        return runs
 
     # --- schedules --------------------------------------------------------------------
 
@@ -279,9 +306,12 @@ class SQLiteStore:
     ) -> ScheduleRecord:
         definition = definition_json(schedule)
         with self._write() as db:
-            stored = self._fetch(db, schedule.id)
-            if expected_version is not None and stored.version != expected_version:
-                raise Conflict(schedule.id, f"version {stored.version}, expected {expected_version}")
+            # The stored definition is not read: it may be damaged, and this replaces it.
+            found = db.execute("SELECT version FROM schedules WHERE id = ?", (schedule.id,)).fetchone()
+            if found is None:
+                raise ScheduleNotFound(schedule.id)
+            if expected_version is not None and found[0] != expected_version:
+                raise Conflict(schedule.id, f"version {found[0]}, expected {expected_version}")
             # While leased, due_at is the lease's end: the claimer completes first.
             db.execute(
                 "UPDATE schedules SET version = version + 1, definition = ?, updated_at_ms = ?,"
@@ -294,7 +324,9 @@ class SQLiteStore:
     def delete(self, schedule_id: str) -> bool:
         with self._write() as db:
             db.execute("DELETE FROM runs WHERE schedule_id = ?", (schedule_id,))
-            return db.execute("DELETE FROM schedules WHERE id = ?", (schedule_id,)).rowcount > 0
+            deleted = db.execute("DELETE FROM schedules WHERE id = ?", (schedule_id,)).rowcount > 0
+        self.unreadable.forget(schedule_id)
+        return deleted
 
     def get(self, schedule_id: str) -> ScheduleRecord:
         with self._read() as db:
@@ -308,7 +340,7 @@ class SQLiteStore:
                     f"SELECT {_RECORD} FROM schedules WHERE id > ? ORDER BY id LIMIT ?",
                     (after, PAGE_SIZE),
                 ).fetchall()
-            yield from (_record(row) for row in rows)
+            yield from self._readable(rows)
             if len(rows) < PAGE_SIZE:
                 return
             after = rows[-1][0]
@@ -324,7 +356,7 @@ class SQLiteStore:
                 f"SELECT {_RECORD} FROM schedules WHERE {where} ORDER BY due_at_ms, id LIMIT ?",
                 (to_ms(until), *wanted, max(limit, 0)),
             ).fetchall()
-        return [_record(row) for row in rows]
+        return self._readable(rows)
 
     def claim(
         self,
@@ -412,32 +444,33 @@ class SQLiteStore:
                 " updated_at_ms, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (*row, run.status.value, _ms(run.updated_at), _json(codec.run_to_data(run))),
             )
+        self.unreadable.readable(run.schedule_id, run.run_id)
 
     def get_run(self, schedule_id: str, run_id: str) -> Run:
         with self._read() as db:
             row = db.execute(
-                "SELECT data FROM runs WHERE schedule_id = ? AND run_id = ?", (schedule_id, run_id)
+                f"SELECT {_RUN} FROM runs WHERE schedule_id = ? AND run_id = ?", (schedule_id, run_id)
             ).fetchone()
         if row is None:
             raise RunNotFound(schedule_id, run_id)
-        return codec.run_from_data(json.loads(row[0]))
+        return self._run(row)
 
     def runs(self, schedule_id: str, *, limit: int = 100) -> Sequence[Run]:
         with self._read() as db:
             rows = db.execute(
-                "SELECT data FROM runs WHERE schedule_id = ? ORDER BY instant_ms DESC, run_id DESC LIMIT ?",
+                f"SELECT {_RUN} FROM runs WHERE schedule_id = ? ORDER BY instant_ms DESC, run_id DESC LIMIT ?",
                 (schedule_id, max(limit, 0)),
             ).fetchall()
-        return [codec.run_from_data(json.loads(data)) for (data,) in rows]
+        return self._readable_runs(rows)
 
     def active_runs(self, *, shards: Collection[int] | None = None, limit: int = 1000) -> Sequence[Run]:
         where, wanted = _in_shards(f"status IN ({_ACTIVE})", shards)
         with self._read() as db:
             rows = db.execute(  # NULL updated_at_ms (never updated) sorts first: the oldest
-                f"SELECT data FROM runs WHERE {where} ORDER BY updated_at_ms, schedule_id, run_id LIMIT ?",
+                f"SELECT {_RUN} FROM runs WHERE {where} ORDER BY updated_at_ms, schedule_id, run_id LIMIT ?",
                 (*wanted, max(limit, 0)),
             ).fetchall()
-        return [codec.run_from_data(json.loads(data)) for (data,) in rows]
+        return self._readable_runs(rows)
 
     # --- leases -----------------------------------------------------------------------
 
