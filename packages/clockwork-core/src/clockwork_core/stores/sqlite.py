@@ -37,6 +37,7 @@ from clockwork_core.errors import (
 from clockwork_core.model import Pending, Run, Schedule, ScheduleRecord
 from clockwork_core.plugins import StoreFactory, hookimpl
 from clockwork_core.store import ACTIVE_STATUSES, DEFAULT_SHARDS, shard_of
+from clockwork_core.stores import sqlite_file
 from clockwork_core.stores.memory import definition_json, shards_option, shown
 from clockwork_core.unreadable import Unreadable
 from clockwork_core.zones import from_ms, require_aware, to_ms
@@ -130,20 +131,28 @@ def _path_problem(path: str) -> str | None:
         return f"the directory {parent} is not writable (SQLite keeps -wal and -shm files there)"
     if file.exists() and not os.access(file, os.R_OK | os.W_OK):
         return "the file is not readable and writable"
-    return None
+    return sqlite_file.orphaned_log(path)
 
 
 class SQLiteStore:
     """A store in one SQLite file, shared by the processes of one machine."""
 
     def __init__(
-        self, path: str | os.PathLike[str], *, shards: int | None = None, busy_timeout: float = 30.0
+        self,
+        path: str | os.PathLike[str],
+        *,
+        shards: int | None = None,
+        busy_timeout: float = 30.0,
+        file_check_interval: float = sqlite_file.FILE_CHECK_INTERVAL,
     ) -> None:
         """Open the database at ``path`` (or ``":memory:"``), creating it when absent.
 
         ``shards`` is fixed when the database is created (default 16); a different value
         for an existing database is an error. Raises InvalidValue for a path that cannot be
-        opened, or a file that is not a clockwork database.
+        opened, a file that is not a clockwork database, or a missing file whose
+        write-ahead log is still there (it was deleted while in use: it is not made anew).
+        Every ``file_check_interval`` seconds at most, a call checks that the path still
+        names the file opened (see :mod:`~clockwork_core.stores.sqlite_file`).
         """
         self.path = os.fspath(path)
         if shards is not None and shards < 1:
@@ -161,6 +170,7 @@ class SQLiteStore:
             raise InvalidValue("store", f"cannot open {self.path}: {exc}") from exc
         try:
             self.shards = self._prepare(shards, busy_timeout)
+            self._watch = sqlite_file.FileWatch.of(self.path, file_check_interval)
         except BaseException:
             self._db.close()
             raise
@@ -174,7 +184,8 @@ class SQLiteStore:
         try:
             db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             db.execute("PRAGMA journal_mode = WAL")  # the first read: fails for a non-database
-            db.execute("PRAGMA synchronous = NORMAL")
+            for pragma in sqlite_file.PRAGMAS:
+                db.execute(pragma)
             db.execute("BEGIN IMMEDIATE")  # two processes creating one file: one creates
             try:
                 stored = self._schema(db, shards)
@@ -221,26 +232,46 @@ class SQLiteStore:
     @contextlib.contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         with self._lock, self._unavailable():
+            self._check_file()
             yield self._db
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One read-modify-write: IMMEDIATE takes the write lock before the first read."""
         with self._lock, self._unavailable():
+            self._check_file()
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # A failed statement or COMMIT (a full disk, I/O) may leave the transaction
+                # open, holding the write lock for every process: end it, or know it ended.
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     @contextlib.contextmanager
     def _unavailable(self) -> Iterator[None]:
         try:
             yield
-        except sqlite3.OperationalError as exc:  # locked past busy_timeout, disk full, I/O
-            raise StoreUnavailable(f"sqlite store {self.path}: {exc}") from exc
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
+            raise  # a taken key (callers translate it), or a mistake of ours
+        except sqlite3.Error as exc:  # locked past busy_timeout, disk full, I/O, a damaged file
+            raise StoreUnavailable(sqlite_file.explain(self.path, exc)) from exc
+        except OSError as exc:  # the path could not be examined
+            raise StoreUnavailable(f"sqlite store {self.path}: {exc.strerror or exc}") from exc
+
+    def _check_file(self) -> None:
+        """StoreUnavailable, for good, once the path no longer names the file opened."""
+        lost = None if self._watch is None else self._watch.problem()
+        if lost is not None:
+            self._db.close()
+            if self._watch is not None and self._watch.replaced:
+                # The old log would be read with the new file, and damage it.
+                self._watch.remove_old_companions()
+            raise StoreUnavailable(lost)
 
     def _fetch(self, db: sqlite3.Connection, schedule_id: str) -> ScheduleRecord:
         row = db.execute(f"SELECT {_RECORD} FROM schedules WHERE id = ?", (schedule_id,)).fetchone()
