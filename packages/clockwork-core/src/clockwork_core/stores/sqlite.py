@@ -265,13 +265,18 @@ class SQLiteStore:
 
     def _check_file(self) -> None:
         """StoreUnavailable, for good, once the path no longer names the file opened."""
-        lost = None if self._watch is None else self._watch.problem()
-        if lost is not None:
-            self._db.close()
-            if self._watch is not None and self._watch.replaced:
-                # The old log would be read with the new file, and damage it.
-                self._watch.remove_old_companions()
-            raise StoreUnavailable(lost)
+        watch = self._watch
+        if watch is None:
+            return
+        if watch.lost is not None:
+            raise StoreUnavailable(watch.lost)
+        lost = watch.problem()
+        if lost is None:
+            return
+        self._db.close()
+        if watch.replaced:  # the old log would be read with the new file, and damage it
+            watch.remove_old_companions()
+        raise StoreUnavailable(lost)
 
     def _fetch(self, db: sqlite3.Connection, schedule_id: str) -> ScheduleRecord:
         row = db.execute(f"SELECT {_RECORD} FROM schedules WHERE id = ?", (schedule_id,)).fetchone()

@@ -85,7 +85,7 @@ class FileWatch:
     @classmethod
     def of(cls, path: str, interval: float = FILE_CHECK_INTERVAL) -> FileWatch | None:
         """A watch on the file now at ``path``; None for a private in-memory database."""
-        if path == ":memory:" or path.startswith("file::memory:"):
+        if path == ":memory:":
             return None
         path = os.path.abspath(path)  # as SQLite opened it, whatever the working directory becomes
         companions = {}
