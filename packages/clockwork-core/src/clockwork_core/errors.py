@@ -89,6 +89,25 @@ class Conflict(ClockworkError):
         self.what = what
 
 
+class RecordUnreadable(ClockworkError):
+    """A stored schedule or run that this clockwork cannot decode.
+
+    It was damaged underneath the store, edited by hand, or written by a clockwork whose
+    parser accepts what this one rejects. Listing calls leave such a record out and report
+    it (``store.unreadable``); a call about that one record raises this error, which names
+    the record and the problem in one line.
+    """
+
+    def __init__(self, schedule_id: str, reason: str, *, run_id: str | None = None) -> None:
+        what = (
+            f"schedule {schedule_id!r}" if run_id is None else f"run {run_id!r} of schedule {schedule_id!r}"
+        )
+        super().__init__(f"The stored {what} cannot be read: {reason}")
+        self.schedule_id = schedule_id
+        self.run_id = run_id
+        self.reason = reason
+
+
 class StoreUnavailable(ClockworkError):
     """The store could not be reached or refused for a reason that may pass (throttling, 5xx)."""
 

@@ -4,6 +4,10 @@ Workers share nothing but a store. Every method's docstring is its contract; the
 conformance kit in :mod:`clockwork_core.testing` checks each clause, and every store
 plugin runs that kit. :mod:`clockwork_core.stores.memory` is the readable reference.
 
+One unreadable record (damaged underneath the store, or written by a clockwork whose parser
+accepts what this one rejects) is skipped and reported, never a reason to fail a call about
+the others: see :attr:`Store.unreadable`.
+
 Times are aware UTC datetimes. A store keeps them to the millisecond (the DynamoDB layout
 stores epoch milliseconds), so callers pass millisecond-aligned values or accept that
 they come back truncated to the millisecond.
@@ -18,6 +22,7 @@ from typing import Protocol, runtime_checkable
 
 from clockwork_core.clock_offset import ClockOffset
 from clockwork_core.model import Pending, Run, RunStatus, Schedule, ScheduleRecord
+from clockwork_core.unreadable import Unreadable
 
 #: How many shards the due index is divided into, by default. Workers divide shards
 #: between them with shard leases; claims stay compare-and-set either way.
@@ -44,6 +49,13 @@ class Store(Protocol):
 
     #: The number of shards of the due index (``shard_of(id, shards)``).
     shards: int
+
+    #: The stored records this store object could not decode, with the reason. ``due``,
+    #: ``list``, ``runs`` and ``active_runs`` leave such a record out and put it here; a
+    #: record leaves when it is read whole again, rewritten (``replace``, ``put_run``) or
+    #: deleted. ``get``, ``get_run`` and the writes that return a record raise
+    #: :class:`~clockwork_core.errors.RecordUnreadable` for it instead.
+    unreadable: Unreadable
 
     # --- schedules --------------------------------------------------------------------
 
@@ -81,7 +93,8 @@ class Store(Protocol):
         (owner, ``due_at``, pending) is kept so the claiming worker can complete, and the
         new definition takes effect from that completion. ``cursor``, when given, moves
         the cursor (a resumed schedule's policy starts from it); otherwise it is kept.
-        Runs are kept. With ``expected_version``, raises
+        Runs are kept. The stored definition is not read, so an unreadable one can be
+        replaced (which makes it readable again). With ``expected_version``, raises
         :class:`~clockwork_core.errors.Conflict` unless the stored version matches.
         Raises :class:`~clockwork_core.errors.ScheduleNotFound` if there is no such schedule.
         """
@@ -90,20 +103,26 @@ class Store(Protocol):
     def delete(self, schedule_id: str) -> bool:
         """Remove the schedule and all its runs. Returns False if there was nothing to delete.
 
-        Deleting is idempotent. A worker holding a lease on a deleted schedule finds its
-        completion fails with :class:`~clockwork_core.errors.Conflict`.
+        Deleting is idempotent and works on an unreadable schedule too. A worker holding a
+        lease on a deleted schedule finds its completion fails with
+        :class:`~clockwork_core.errors.Conflict`.
         """
         ...
 
     def get(self, schedule_id: str) -> ScheduleRecord:
         """The schedule as stored now (strongly consistent).
 
-        Raises :class:`~clockwork_core.errors.ScheduleNotFound`.
+        Raises :class:`~clockwork_core.errors.ScheduleNotFound`, or
+        :class:`~clockwork_core.errors.RecordUnreadable` (naming the id and the problem) if
+        it cannot be decoded.
         """
         ...
 
     def list(self) -> Iterator[ScheduleRecord]:
-        """Every schedule, ordered by id. Pages through the whole store: none is dropped."""
+        """Every schedule, ordered by id. Pages through the whole store: none is dropped.
+
+        An unreadable schedule is left out and reported in :attr:`unreadable`.
+        """
         ...
 
     # --- firing -----------------------------------------------------------------------
@@ -117,6 +136,8 @@ class Store(Protocol):
         collection), at most ``limit``.
         Records with ``due_at`` None never appear. The answer may be stale (an
         eventually-consistent index): a stale record only makes its claim fail.
+        An unreadable schedule is left out and reported in :attr:`unreadable`: it never
+        makes the call fail, so the other schedules keep firing.
         """
         ...
 
@@ -188,18 +209,24 @@ class Store(Protocol):
         otherwise raises :class:`~clockwork_core.errors.Conflict` and writes nothing: a
         worker that lost its claim cannot overwrite what the new holder recorded. Among
         writes with equal fences the last one wins (trackers racing on one run write the
-        same thing). Atomic: the comparison and the write are one step.
+        same thing). Atomic: the comparison and the write are one step. An unreadable run
+        overwritten is readable again.
         """
         ...
 
     def get_run(self, schedule_id: str, run_id: str) -> Run:
-        """Raises :class:`~clockwork_core.errors.RunNotFound`."""
+        """The run as stored now.
+
+        Raises :class:`~clockwork_core.errors.RunNotFound`, or
+        :class:`~clockwork_core.errors.RecordUnreadable` if it cannot be decoded.
+        """
         ...
 
     def runs(self, schedule_id: str, *, limit: int = 100) -> Sequence[Run]:
         """The schedule's runs, newest instant first, at most ``limit``.
 
         Returns an empty sequence for a schedule without runs (or that does not exist).
+        An unreadable run is left out (the limit counts it) and reported in :attr:`unreadable`.
         """
         ...
 
@@ -207,7 +234,8 @@ class Store(Protocol):
         """Runs whose status is LAUNCHED or RUNNING (across schedules), oldest update first.
 
         Only runs of schedules in the given shards (all when None), at most ``limit``.
-        A tracker polls the launcher for these until they stop.
+        A tracker polls the launcher for these until they stop. An unreadable run is left
+        out (the limit counts it) and reported in :attr:`unreadable`.
         """
         ...
 

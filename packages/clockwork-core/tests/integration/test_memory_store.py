@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from urllib.parse import urlsplit
 
+import attrs
 import pytest
 from clockwork_core.errors import InvalidValue
 from clockwork_core.model import Target
@@ -15,7 +16,21 @@ from clockwork_core.testing import StoreConformance, sample_schedule
 from clockwork_core.testing.support import T0
 
 
-class TestMemoryStore(StoreConformance):
+class MemorySpoiling:
+    """Damage a record in the memory store's own dicts: a memory store has no "underneath"."""
+
+    def spoil_schedule(self, store: Store, schedule_id: str, definition: str) -> None:
+        assert isinstance(store, MemoryStore)
+        row = store._schedules[schedule_id]
+        store._schedules[schedule_id] = attrs.evolve(row, definition=definition)
+
+    def spoil_run(self, store: Store, schedule_id: str, run_id: str, data: str) -> None:
+        assert isinstance(store, MemoryStore)
+        runs = store._runs[schedule_id]
+        runs[run_id] = attrs.evolve(runs[run_id], data=data)
+
+
+class TestMemoryStore(MemorySpoiling, StoreConformance):
     list_size = 500  # the memory store does not page
 
     @pytest.fixture
@@ -25,7 +40,7 @@ class TestMemoryStore(StoreConformance):
         store.close()
 
 
-class TestMemoryStoreWithOneShard(StoreConformance):
+class TestMemoryStoreWithOneShard(MemorySpoiling, StoreConformance):
     list_size = 100
 
     @pytest.fixture

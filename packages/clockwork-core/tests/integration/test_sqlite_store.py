@@ -17,7 +17,27 @@ from clockwork_core.testing import StoreConformance, at, sample_run, sample_sche
 from clockwork_core.testing.support import T0
 
 
-class TestSQLiteStore(StoreConformance):
+def _underneath(store: Store, sql: str, *params: str) -> None:
+    """Run ``sql`` on the store's database through a connection of its own."""
+    assert isinstance(store, SQLiteStore)
+    if store.path == ":memory:":  # a private database: its one connection is the only way in
+        store._db.execute(sql, params)
+        return
+    with closing(sqlite3.connect(store.path)) as db, db:
+        db.execute(sql, params)
+
+
+class SQLiteSpoiling:
+    def spoil_schedule(self, store: Store, schedule_id: str, definition: str) -> None:
+        _underneath(store, "UPDATE schedules SET definition = ? WHERE id = ?", definition, schedule_id)
+
+    def spoil_run(self, store: Store, schedule_id: str, run_id: str, data: str) -> None:
+        _underneath(
+            store, "UPDATE runs SET data = ? WHERE schedule_id = ? AND run_id = ?", data, schedule_id, run_id
+        )
+
+
+class TestSQLiteStore(SQLiteSpoiling, StoreConformance):
     list_size = 2 * PAGE_SIZE + 7  # three pages
 
     @pytest.fixture
@@ -25,7 +45,7 @@ class TestSQLiteStore(StoreConformance):
         return f"sqlite:///{tmp_path / 'clockwork.db'}"
 
 
-class TestSQLiteStoreInMemory(StoreConformance):
+class TestSQLiteStoreInMemory(SQLiteSpoiling, StoreConformance):
     list_size = PAGE_SIZE + 1
 
     @pytest.fixture

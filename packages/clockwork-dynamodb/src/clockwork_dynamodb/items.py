@@ -7,20 +7,24 @@ times, shards, the lease) are attributes of their own. Times are epoch milliseco
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from clockwork_core import codec
+from clockwork_core.errors import RecordUnreadable
 from clockwork_core.model import Pending, Run, Schedule, ScheduleRecord
 from clockwork_core.store import shard_of
 from clockwork_core.stores.memory import definition_json
+from clockwork_core.unreadable import DECODING_ERRORS, Unreadable
 from clockwork_core.zones import from_ms, to_ms
 
 from clockwork_dynamodb.schema import (
     ENTITY,
     PK,
+    RUN_PREFIX,
     SCHEDULE_ENTITY,
     SK,
     TTL_ATTRIBUTE,
@@ -109,6 +113,28 @@ def record_from_item(item: Mapping[str, Any]) -> ScheduleRecord:
     )
 
 
+def schedule_id_of(item: Mapping[str, Any]) -> str:
+    """The id of the schedule an item (the schedule's or one of its runs') belongs to."""
+    return str(item[PK]["S"]).removeprefix("S#")
+
+
+def record_of(unreadable: Unreadable, item: Mapping[str, Any]) -> ScheduleRecord:
+    """The record of ``item``; RecordUnreadable (kept in ``unreadable``) if it cannot be decoded."""
+    version = None
+    with contextlib.suppress(*DECODING_ERRORS):
+        version = number(item, "version")
+    return unreadable.decoded(lambda: record_from_item(item), schedule_id_of(item), version=version)
+
+
+def readable_records(unreadable: Unreadable, found: Iterable[Mapping[str, Any]]) -> list[ScheduleRecord]:
+    """The records of the items that decode; the others are reported in ``unreadable``."""
+    records = []
+    for item in found:
+        with contextlib.suppress(RecordUnreadable):
+            records.append(record_of(unreadable, item))
+    return records
+
+
 def manual_list(item: Mapping[str, Any]) -> list[int]:
     return [int(value["N"]) for value in item.get("manual", {}).get("L", ())]
 
@@ -139,6 +165,20 @@ def run_item(run: Run, *, shards: int, retention: timedelta) -> Item:
 
 def run_from_item(item: Mapping[str, Any]) -> Run:
     return codec.run_from_data(json.loads(item["data"]["S"]))
+
+
+def run_of(unreadable: Unreadable, item: Mapping[str, Any]) -> Run:
+    """The run of ``item``; RecordUnreadable (kept in ``unreadable``) if it cannot be decoded."""
+    run_id = str(item[SK]["S"]).removeprefix(RUN_PREFIX)
+    return unreadable.decoded(lambda: run_from_item(item), schedule_id_of(item), run_id=run_id)
+
+
+def readable_runs(unreadable: Unreadable, found: Iterable[Mapping[str, Any]]) -> list[Run]:
+    runs = []
+    for item in found:
+        with contextlib.suppress(RecordUnreadable):
+            runs.append(run_of(unreadable, item))
+    return runs
 
 
 def run_order(item: Mapping[str, Any]) -> tuple[int, str, str]:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from clockwork_core.errors import Conflict, RunNotFound
 from clockwork_core.model import Run
+from clockwork_core.unreadable import Unreadable
 from clockwork_core.zones import to_ms
 
 from clockwork_dynamodb import items, schema
@@ -24,10 +25,11 @@ from clockwork_dynamodb.items import ms, n, s
 
 
 class RunItems:
-    def __init__(self, calls: Calls, shards: int, retention: timedelta) -> None:
+    def __init__(self, calls: Calls, shards: int, retention: timedelta, unreadable: Unreadable) -> None:
         self._calls = calls
         self._shards = shards
         self._retention = retention
+        self._unreadable = unreadable
 
     def put(self, run: Run) -> None:
         item = items.run_item(run, shards=self._shards, retention=self._retention)
@@ -43,12 +45,13 @@ class RunItems:
             self._calls("PutItem", Item=item, **expression.params(condition))
         except ConditionFailed as failed:
             raise Conflict(run.schedule_id, f"run {run.run_id} was written under a newer claim") from failed
+        self._unreadable.readable(run.schedule_id, run.run_id)
 
     def get(self, schedule_id: str, run_id: str) -> Run:
         response = self._calls("GetItem", Key=schema.run_key(schedule_id, run_id), ConsistentRead=True)
         if "Item" not in response:
             raise RunNotFound(schedule_id, run_id)
-        return items.run_from_item(response["Item"])
+        return items.run_of(self._unreadable, response["Item"])
 
     def _in_partition(self, schedule_id: str) -> tuple[str, Expression]:
         expression = Expression()
@@ -68,7 +71,7 @@ class RunItems:
             ConsistentRead=True,
             **expression.params(),
         )
-        return [items.run_from_item(item) for item in found]
+        return items.readable_runs(self._unreadable, found)
 
     def active(self, shards: Iterable[int], limit: int) -> list[Run]:
         """Active runs of ``shards``, oldest update first: one Query per shard, merged."""
@@ -89,7 +92,9 @@ class RunItems:
         merged = heapq.merge(
             *(sorted(found, key=items.run_order) for found in per_shard), key=items.run_order
         )
-        return [items.run_from_item(item) for _, item in zip(range(max(limit, 0)), merged, strict=False)]
+        return items.readable_runs(
+            self._unreadable, (item for _, item in zip(range(max(limit, 0)), merged, strict=False))
+        )
 
     def delete_all(self, schedule_id: str) -> None:
         """Delete every run of a schedule (the schedule item itself is not touched)."""

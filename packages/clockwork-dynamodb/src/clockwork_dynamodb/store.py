@@ -24,6 +24,7 @@ from clockwork_core.errors import Conflict, InvalidValue, ScheduleExists, Schedu
 from clockwork_core.model import Pending, Run, Schedule, ScheduleRecord
 from clockwork_core.store import shard_of
 from clockwork_core.stores.memory import definition_json
+from clockwork_core.unreadable import Unreadable
 from clockwork_core.zones import EPOCH, require_aware, to_ms
 
 from clockwork_dynamodb import items, schema
@@ -80,7 +81,8 @@ class DynamoDBStore:
         self.clock_offset = self._calls.clock_offset
         check_client(client)
         self.shards = open_table(self._calls, shards)
-        self._runs = RunItems(self._calls, self.shards, retention)
+        self.unreadable = Unreadable()
+        self._runs = RunItems(self._calls, self.shards, retention, self.unreadable)
         self._leases = LeaseItems(self._calls)
 
     def __repr__(self) -> str:
@@ -174,7 +176,7 @@ class DynamoDBStore:
             if cursor is not None:
                 expression.set("cursor", ms(cursor))
 
-        return items.record_from_item(self._rewrite(schedule.id, change, now))
+        return items.record_of(self.unreadable, self._rewrite(schedule.id, change, now))
 
     def trigger(self, schedule_id: str, *, instant: datetime, now: datetime) -> ScheduleRecord:
         instant = require_aware(instant, "instant")
@@ -186,7 +188,7 @@ class DynamoDBStore:
             manual = expression.name("manual")
             expression.set_raw("manual", f"list_append({manual}, {expression.value({'L': [ms(instant)]})})")
 
-        return items.record_from_item(self._rewrite(schedule_id, change, now))
+        return items.record_of(self.unreadable, self._rewrite(schedule_id, change, now))
 
     def _rewrite(self, schedule_id: str, change: Callable[[Item, Expression], None], now: datetime) -> Item:
         """Read the item, apply ``change``, and write it back unless its version moved meanwhile."""
@@ -213,13 +215,14 @@ class DynamoDBStore:
     def delete(self, schedule_id: str) -> bool:
         response = self._calls("DeleteItem", Key=schema.schedule_key(schedule_id), ReturnValues="ALL_OLD")
         self._runs.delete_all(schedule_id)
+        self.unreadable.forget(schedule_id)
         return "Attributes" in response
 
     def get(self, schedule_id: str) -> ScheduleRecord:
         item = self._item(schedule_id)
         if item is None:
             raise ScheduleNotFound(schedule_id)
-        return items.record_from_item(item)
+        return items.record_of(self.unreadable, item)
 
     def list(self) -> Iterator[ScheduleRecord]:
         expression = Expression()
@@ -237,7 +240,7 @@ class DynamoDBStore:
     def _records(self, keys: Sequence[Item]) -> Iterator[ScheduleRecord]:
         found = self._calls.batch_get(keys)  # a schedule deleted since the index read is gone
         found.sort(key=lambda item: item[schema.PK]["S"])
-        return (items.record_from_item(item) for item in found)
+        return iter(items.readable_records(self.unreadable, found))
 
     # --- firing -----------------------------------------------------------------------
 
@@ -260,7 +263,7 @@ class DynamoDBStore:
                     **expression.params(),
                 )
             )
-        records = [items.record_from_item(item) for item in found]
+        records = items.readable_records(self.unreadable, found)
         records.sort(key=lambda record: (record.due_at or EPOCH, record.id))
         return records[: max(limit, 0)]
 
@@ -294,7 +297,7 @@ class DynamoDBStore:
             if landed is None:
                 raise Conflict(record.id, f"the claim of version {record.version} lost") from failed.error
             item = landed
-        return items.record_from_item(item)
+        return items.record_of(self.unreadable, item)
 
     def complete(
         self,
@@ -331,11 +334,11 @@ class DynamoDBStore:
                 f"AND size({expression.name('manual')}) = {expression.value(n(seen + len(queued)))}"
             )
             try:
-                return items.record_from_item(self._update(claimed.id, expression, condition))
+                return items.record_of(self.unreadable, self._update(claimed.id, expression, condition))
             except ConditionFailed as failed:
                 landed = self._landed(failed, claimed.id, token)
                 if landed is not None:
-                    return items.record_from_item(landed)
+                    return items.record_of(self.unreadable, landed)
                 item = self._item(claimed.id)
                 if item is None:
                     raise Conflict(claimed.id, "deleted during the lease") from failed.error

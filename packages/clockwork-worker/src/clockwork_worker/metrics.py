@@ -46,6 +46,11 @@ class Metrics:
         self.loop_heartbeat = Gauge(
             "clockwork_loop_heartbeat_timestamp_seconds", "When the worker loop last went round.", registry=r
         )
+        self.unreadable_records = Gauge(
+            "clockwork_unreadable_records",
+            "Stored records this worker could not decode and skips (see the record_unreadable log).",
+            registry=r,
+        )
         self.shards_held = Gauge("clockwork_shards_held", "Shards this worker holds a lease on.", registry=r)
         self.timer_heap = Gauge(
             "clockwork_timer_heap_size", "Schedules waiting in the timer heap.", registry=r

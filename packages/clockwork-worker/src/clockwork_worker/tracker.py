@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import attrs
-from clockwork_core.errors import ClockworkError, Conflict, LaunchError, ScheduleNotFound
+from clockwork_core.errors import ClockworkError, Conflict, LaunchError, RecordUnreadable, ScheduleNotFound
 from clockwork_core.launcher import Launcher, Observation, Phase
 from clockwork_core.model import Run, RunStatus
 from clockwork_core.store import Store
@@ -141,7 +141,7 @@ class Tracker:
     def _timeout_of(self, run: Run) -> timedelta | None:
         try:
             return self.store.get(run.schedule_id).schedule.policies.timeout
-        except ScheduleNotFound:
+        except (ScheduleNotFound, RecordUnreadable):  # an unreadable schedule is reported by the poll
             return None
 
     def _enforce_timeout(self, launcher: Launcher, run: Run, now: datetime) -> Run | None:

@@ -210,6 +210,26 @@ class Worker:
         self.store_error = None
         for record in records:
             self._remember(record)
+        self._report_unreadable()
+
+    def _report_unreadable(self) -> None:
+        """Log each record the store skipped as unreadable once, and count them.
+
+        An unreadable record is the record's problem, not the worker's: the others fire.
+        """
+        for found in self.store.unreadable.unreported():
+            log.warning(
+                "skipping %s; it stays skipped until it is written again or deleted",
+                found,
+                extra={
+                    "action": "record_unreadable",
+                    "schedule": found.schedule_id,
+                    "run": found.run_id,
+                    "version": found.version,
+                    "reason": found.reason,
+                },
+            )
+        self.metrics.unreadable_records.set(len(self.store.unreadable))
 
     def _clock_trusted(self) -> bool:
         """False (and the shards given up, loudly) while this host's clock is proven off.

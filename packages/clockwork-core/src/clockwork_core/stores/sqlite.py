@@ -18,7 +18,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from clockwork_core import codec
 from clockwork_core.errors import (
     Conflict,
     InvalidValue,
+    RecordUnreadable,
     RunNotFound,
     ScheduleExists,
     ScheduleNotFound,
@@ -36,7 +37,9 @@ from clockwork_core.errors import (
 from clockwork_core.model import Pending, Run, Schedule, ScheduleRecord
 from clockwork_core.plugins import StoreFactory, hookimpl
 from clockwork_core.store import ACTIVE_STATUSES, DEFAULT_SHARDS, shard_of
+from clockwork_core.stores import sqlite_file
 from clockwork_core.stores.memory import definition_json, shards_option, shown
+from clockwork_core.unreadable import Unreadable
 from clockwork_core.zones import from_ms, require_aware, to_ms
 
 SCHEMA_VERSION = 1
@@ -73,6 +76,7 @@ _SCHEMA = (
     "CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until_ms INTEGER NOT NULL)",
 )
 _RECORD = "id, version, due_at_ms, cursor_ms, lease_owner, pending, manual, definition, updated_at_ms"
+_RUN = "schedule_id, run_id, data"
 
 
 def _ms(value: datetime | None) -> int | None:
@@ -127,7 +131,7 @@ def _path_problem(path: str) -> str | None:
         return f"the directory {parent} is not writable (SQLite keeps -wal and -shm files there)"
     if file.exists() and not os.access(file, os.R_OK | os.W_OK):
         return "the file is not readable and writable"
-    return None
+    return sqlite_file.orphaned_log(path)
 
 
 def _create_owner_only(path: str) -> None:
@@ -150,13 +154,21 @@ class SQLiteStore:
     """A store in one SQLite file, shared by the processes of one machine."""
 
     def __init__(
-        self, path: str | os.PathLike[str], *, shards: int | None = None, busy_timeout: float = 30.0
+        self,
+        path: str | os.PathLike[str],
+        *,
+        shards: int | None = None,
+        busy_timeout: float = 30.0,
+        file_check_interval: float = sqlite_file.FILE_CHECK_INTERVAL,
     ) -> None:
         """Open the database at ``path`` (or ``":memory:"``), creating it when absent.
 
         ``shards`` is fixed when the database is created (default 16); a different value
         for an existing database is an error. Raises InvalidValue for a path that cannot be
-        opened, or a file that is not a clockwork database.
+        opened, a file that is not a clockwork database, or a missing file whose
+        write-ahead log is still there (it was deleted while in use: it is not made anew).
+        Every ``file_check_interval`` seconds at most, a call checks that the path still
+        names the file opened (see :mod:`~clockwork_core.stores.sqlite_file`).
         """
         self.path = os.fspath(path)
         if shards is not None and shards < 1:
@@ -166,6 +178,7 @@ class SQLiteStore:
             raise InvalidValue("store", f"cannot open {self.path}: {problem}")
         if self.path != ":memory:":
             _create_owner_only(self.path)
+        self.unreadable = Unreadable()
         self._lock = threading.RLock()
         try:
             self._db = sqlite3.connect(
@@ -175,6 +188,7 @@ class SQLiteStore:
             raise InvalidValue("store", f"cannot open {self.path}: {exc}") from exc
         try:
             self.shards = self._prepare(shards, busy_timeout)
+            self._watch = sqlite_file.FileWatch.of(self.path, file_check_interval)
         except BaseException:
             self._db.close()
             raise
@@ -188,7 +202,8 @@ class SQLiteStore:
         try:
             db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             db.execute("PRAGMA journal_mode = WAL")  # the first read: fails for a non-database
-            db.execute("PRAGMA synchronous = NORMAL")
+            for pragma in sqlite_file.PRAGMAS:
+                db.execute(pragma)
             db.execute("BEGIN IMMEDIATE")  # two processes creating one file: one creates
             try:
                 stored = self._schema(db, shards)
@@ -235,33 +250,81 @@ class SQLiteStore:
     @contextlib.contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         with self._lock, self._unavailable():
+            self._check_file()
             yield self._db
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One read-modify-write: IMMEDIATE takes the write lock before the first read."""
         with self._lock, self._unavailable():
+            self._check_file()
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # A failed statement or COMMIT (a full disk, I/O) may leave the transaction
+                # open, holding the write lock for every process: end it, or know it ended.
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     @contextlib.contextmanager
     def _unavailable(self) -> Iterator[None]:
         try:
             yield
-        except sqlite3.OperationalError as exc:  # locked past busy_timeout, disk full, I/O
-            raise StoreUnavailable(f"sqlite store {self.path}: {exc}") from exc
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
+            raise  # a taken key (callers translate it), or a mistake of ours
+        except sqlite3.Error as exc:  # locked past busy_timeout, disk full, I/O, a damaged file
+            raise StoreUnavailable(sqlite_file.explain(self.path, exc)) from exc
+        except OSError as exc:  # the path could not be examined
+            raise StoreUnavailable(f"sqlite store {self.path}: {exc.strerror or exc}") from exc
 
-    @staticmethod
-    def _fetch(db: sqlite3.Connection, schedule_id: str) -> ScheduleRecord:
+    def _check_file(self) -> None:
+        """StoreUnavailable, for good, once the path no longer names the file opened."""
+        watch = self._watch
+        if watch is None:
+            return
+        if watch.lost is not None:
+            raise StoreUnavailable(watch.lost)
+        lost = watch.problem()
+        if lost is None:
+            return
+        self._db.close()
+        if watch.replaced:  # the old log would be read with the new file, and damage it
+            watch.remove_old_companions()
+        raise StoreUnavailable(lost)
+
+    def _fetch(self, db: sqlite3.Connection, schedule_id: str) -> ScheduleRecord:
         row = db.execute(f"SELECT {_RECORD} FROM schedules WHERE id = ?", (schedule_id,)).fetchone()
         if row is None:
             raise ScheduleNotFound(schedule_id)
-        return _record(row)
+        return self._decoded(row)
+
+    def _decoded(self, row: tuple[Any, ...]) -> ScheduleRecord:
+        return self.unreadable.decoded(lambda: _record(row), row[0], version=row[1])
+
+    def _readable(self, rows: Iterable[tuple[Any, ...]]) -> list[ScheduleRecord]:
+        """The records of ``rows`` that decode; the others are reported in ``unreadable``."""
+        records = []
+        for row in rows:
+            with contextlib.suppress(RecordUnreadable):
+                records.append(self._decoded(row))
+        return records
+
+    def _run(self, row: tuple[str, str, str]) -> Run:
+        schedule_id, run_id, data = row
+        return self.unreadable.decoded(
+            lambda: codec.run_from_data(json.loads(data)), schedule_id, run_id=run_id
+        )
+
+    def _readable_runs(self, rows: Iterable[tuple[str, str, str]]) -> list[Run]:
+        runs = []
+        for row in rows:
+            with contextlib.suppress(RecordUnreadable):
+                runs.append(self._run(row))
+        return runs
 
     # --- schedules --------------------------------------------------------------------
 
@@ -297,9 +360,12 @@ class SQLiteStore:
     ) -> ScheduleRecord:
         definition = definition_json(schedule)
         with self._write() as db:
-            stored = self._fetch(db, schedule.id)
-            if expected_version is not None and stored.version != expected_version:
-                raise Conflict(schedule.id, f"version {stored.version}, expected {expected_version}")
+            # The stored definition is not read: it may be damaged, and this replaces it.
+            found = db.execute("SELECT version FROM schedules WHERE id = ?", (schedule.id,)).fetchone()
+            if found is None:
+                raise ScheduleNotFound(schedule.id)
+            if expected_version is not None and found[0] != expected_version:
+                raise Conflict(schedule.id, f"version {found[0]}, expected {expected_version}")
             # While leased, due_at is the lease's end: the claimer completes first.
             db.execute(
                 "UPDATE schedules SET version = version + 1, definition = ?, updated_at_ms = ?,"
@@ -312,7 +378,9 @@ class SQLiteStore:
     def delete(self, schedule_id: str) -> bool:
         with self._write() as db:
             db.execute("DELETE FROM runs WHERE schedule_id = ?", (schedule_id,))
-            return db.execute("DELETE FROM schedules WHERE id = ?", (schedule_id,)).rowcount > 0
+            deleted = db.execute("DELETE FROM schedules WHERE id = ?", (schedule_id,)).rowcount > 0
+        self.unreadable.forget(schedule_id)
+        return deleted
 
     def get(self, schedule_id: str) -> ScheduleRecord:
         with self._read() as db:
@@ -326,7 +394,7 @@ class SQLiteStore:
                     f"SELECT {_RECORD} FROM schedules WHERE id > ? ORDER BY id LIMIT ?",
                     (after, PAGE_SIZE),
                 ).fetchall()
-            yield from (_record(row) for row in rows)
+            yield from self._readable(rows)
             if len(rows) < PAGE_SIZE:
                 return
             after = rows[-1][0]
@@ -342,7 +410,7 @@ class SQLiteStore:
                 f"SELECT {_RECORD} FROM schedules WHERE {where} ORDER BY due_at_ms, id LIMIT ?",
                 (to_ms(until), *wanted, max(limit, 0)),
             ).fetchall()
-        return [_record(row) for row in rows]
+        return self._readable(rows)
 
     def claim(
         self,
@@ -427,7 +495,8 @@ class SQLiteStore:
         with self._write() as db:
             # Fenced: a write under an older claim than the stored run's is refused.
             stored = db.execute(
-                "SELECT json_extract(data, '$.fence') FROM runs WHERE schedule_id = ? AND run_id = ?",
+                "SELECT CASE WHEN json_valid(data) THEN json_extract(data, '$.fence') END"
+                " FROM runs WHERE schedule_id = ? AND run_id = ?",
                 row[:2],
             ).fetchone()
             if stored is not None and (stored[0] or 0) > (run.fence or 0):
@@ -437,32 +506,33 @@ class SQLiteStore:
                 " updated_at_ms, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (*row, run.status.value, _ms(run.updated_at), _json(codec.run_to_data(run))),
             )
+        self.unreadable.readable(run.schedule_id, run.run_id)
 
     def get_run(self, schedule_id: str, run_id: str) -> Run:
         with self._read() as db:
             row = db.execute(
-                "SELECT data FROM runs WHERE schedule_id = ? AND run_id = ?", (schedule_id, run_id)
+                f"SELECT {_RUN} FROM runs WHERE schedule_id = ? AND run_id = ?", (schedule_id, run_id)
             ).fetchone()
         if row is None:
             raise RunNotFound(schedule_id, run_id)
-        return codec.run_from_data(json.loads(row[0]))
+        return self._run(row)
 
     def runs(self, schedule_id: str, *, limit: int = 100) -> Sequence[Run]:
         with self._read() as db:
             rows = db.execute(
-                "SELECT data FROM runs WHERE schedule_id = ? ORDER BY instant_ms DESC, run_id DESC LIMIT ?",
+                f"SELECT {_RUN} FROM runs WHERE schedule_id = ? ORDER BY instant_ms DESC, run_id DESC LIMIT ?",
                 (schedule_id, max(limit, 0)),
             ).fetchall()
-        return [codec.run_from_data(json.loads(data)) for (data,) in rows]
+        return self._readable_runs(rows)
 
     def active_runs(self, *, shards: Collection[int] | None = None, limit: int = 1000) -> Sequence[Run]:
         where, wanted = _in_shards(f"status IN ({_ACTIVE})", shards)
         with self._read() as db:
             rows = db.execute(  # NULL updated_at_ms (never updated) sorts first: the oldest
-                f"SELECT data FROM runs WHERE {where} ORDER BY updated_at_ms, schedule_id, run_id LIMIT ?",
+                f"SELECT {_RUN} FROM runs WHERE {where} ORDER BY updated_at_ms, schedule_id, run_id LIMIT ?",
                 (*wanted, max(limit, 0)),
             ).fetchall()
-        return [codec.run_from_data(json.loads(data)) for (data,) in rows]
+        return self._readable_runs(rows)
 
     # --- leases -----------------------------------------------------------------------
 

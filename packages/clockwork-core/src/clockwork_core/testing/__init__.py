@@ -31,6 +31,7 @@ if "pytest" in sys.modules:
         "clockwork_core.testing.store_races",
         "clockwork_core.testing.store_runs",
         "clockwork_core.testing.store_schedules",
+        "clockwork_core.testing.store_unreadable",
     )
 
 if TYPE_CHECKING:

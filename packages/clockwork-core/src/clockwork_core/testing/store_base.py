@@ -49,6 +49,25 @@ class StoreKit:
         finally:
             store.close()
 
+    # --- damage underneath the store (a plugin implements these) ------------------------
+
+    def spoil_schedule(self, store: Store, schedule_id: str, definition: str) -> None:
+        """Overwrite the stored definition of ``schedule_id`` with the text ``definition``.
+
+        Write underneath the store (SQL, the database's own API), as a damaged disk or a
+        hand edit would; leave the version and the firing state as they are.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement spoil_schedule (write a definition underneath the store)"
+        )
+
+    def spoil_run(self, store: Store, schedule_id: str, run_id: str, data: str) -> None:
+        """Overwrite the stored data of the run ``run_id`` with the text ``data``, underneath the
+        store; leave what the store indexes it by (its status, its times) as it is."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement spoil_run (write a run underneath the store)"
+        )
+
     # --- helpers ----------------------------------------------------------------------
 
     @staticmethod

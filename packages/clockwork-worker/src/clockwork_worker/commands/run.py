@@ -11,6 +11,7 @@ at once.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import os
 import signal
@@ -164,6 +165,9 @@ class RunOptions:
 
 
 def run_worker(args: argparse.Namespace) -> int:
+    # A fatal signal (SIGBUS from a memory-mapped file truncated under SQLite, SIGSEGV)
+    # ends the process past any handler: at least write every thread's stack to the log.
+    faulthandler.enable(all_threads=True)
     options = RunOptions.of(args)
     store = open_store_of(args)
     launchers: dict[str, Launcher] = {}

@@ -9,10 +9,12 @@ while it was paused.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from typing import Any
 
 from clockwork_core.codec import record_to_data, run_to_data
+from clockwork_core.errors import RecordUnreadable
 from clockwork_core.model import Run, ScheduleRecord
 from clockwork_core.schedules import Change, pause_schedule, resume_schedule
 from clockwork_core.store import Store
@@ -73,6 +75,7 @@ def run_list(args: argparse.Namespace) -> int:
         records = list(store.list())
         if args.json:
             emit_json([record_to_data(record) for record in records])
+            _warn_unreadable(store)
             return 0
         rows = [
             [
@@ -87,9 +90,16 @@ def run_list(args: argparse.Namespace) -> int:
             for r in records
         ]
         print(table(["ID", "EXPRESSION", "ZONE", "LAUNCHER", "STATE", "DUE", "LAST RUN"], rows))
+        _warn_unreadable(store)
     finally:
         store.close()
     return 0
+
+
+def _warn_unreadable(store: Store) -> None:
+    """One warning line for each record the store left out because it cannot decode it."""
+    for found in store.unreadable:
+        common.warn(f"{found} (left out; `clockwork schedule delete {found.schedule_id}` removes it)")
 
 
 def _last_run(store: Store, schedule_id: str) -> str:
@@ -171,7 +181,16 @@ def run_resume(args: argparse.Namespace) -> int:
 def run_delete(args: argparse.Namespace) -> int:
     store = open_store_of(args)
     try:
-        record = store.get(args.schedule_id)
+        try:
+            record = store.get(args.schedule_id)
+        except RecordUnreadable as exc:  # deleting is the way out for a damaged record
+            common.warn(str(exc))
+            store.delete(args.schedule_id)
+            if args.json:
+                emit_json({"id": args.schedule_id, "unreadable": exc.reason})
+            else:
+                print(f"deleted {args.schedule_id}")
+            return 0
         store.delete(args.schedule_id)
     finally:
         store.close()
@@ -209,10 +228,14 @@ def run_trigger(args: argparse.Namespace) -> int:
 def run_history(args: argparse.Namespace) -> int:
     store = open_store_of(args)
     try:
-        store.get(args.schedule_id)
+        with contextlib.suppress(RecordUnreadable):  # its runs are still worth showing; warned below
+            store.get(args.schedule_id)
         runs = store.runs(args.schedule_id, limit=args.limit)
+        unreadable = list(store.unreadable)
     finally:
         store.close()
+    for found in unreadable:
+        common.warn(f"{found} (left out)" if found.run_id else str(found))
     if args.json:
         emit_json([run_to_data(run) for run in runs])
         return 0
