@@ -38,7 +38,7 @@ MAX_CONNECTIONS = 16
 def parse_address(text: str, field: str = "--http") -> tuple[str, int]:
     """``HOST:PORT`` (``0.0.0.0:8080``, ``[::1]:8080``; ``:8080`` is loopback) -> (host, port)."""
     host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+    if not sep or not (port.isascii() and port.isdigit()) or not 0 <= int(port) <= 65535:
         raise InvalidValue(field, f"{text!r} is not HOST:PORT (such as 127.0.0.1:8080)")
     return host.strip("[]") or LOOPBACK, int(port)
 

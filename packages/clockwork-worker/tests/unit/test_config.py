@@ -98,8 +98,9 @@ class TestParsers:
     def test_an_address_is_host_and_port(self) -> None:
         assert config.address(":8080") == ("127.0.0.1", 8080)
         assert config.address("0.0.0.0:8080") == ("0.0.0.0", 8080)
-        with pytest.raises(ValueError, match="is not HOST:PORT"):
-            config.address("localhost")
+        for wrong in ("localhost", ":99999", ":\u00b9", ":\uff18\uff10"):  # superscript 1, fullwidth 80
+            with pytest.raises(ValueError, match="is not HOST:PORT"):
+                config.address(wrong)
 
 
 @pytest.fixture
