@@ -61,15 +61,8 @@ def test_a_worker_resumed_after_its_lease_never_launches_late_or_twice(
     )
     result = trial.run()
     assert result.pauses >= 2
-    assert len(result.expected) >= trial.every_second * 30
     assert result.exit_codes == [0, 0, 0], "a worker did not stop cleanly on SIGTERM"
-    assert not result.doubled, f"{len(result.doubled)} instants launched twice: {sorted(result.doubled)[:5]}"
-    late = result.late(trial.deadline + 0.5)
-    assert not late, f"{len(late)} launched past the deadline: {sorted(late.items())[:5]}"
-    assert not result.unrecorded, f"{len(result.unrecorded)} instants with no run: {result.unrecorded[:5]}"
-    assert not result.contradicted, (
-        f"{len(result.contradicted)} run records contradict the jobs: {sorted(result.contradicted.items())[:5]}"
-    )
+    assert not result.problems(trial), "\n".join(result.problems(trial))
 
 
 @pytest.mark.slow

@@ -242,6 +242,27 @@ class PauseResult:
             if max(times) - _epoch(key[1]) > deadline
         }
 
+    def problems(self, trial: PauseTrial) -> list[str]:
+        """What broke exactly once, on time, on record; empty when nothing did.
+
+        A launch may start up to half a second past the deadline by the job's own clock:
+        the launcher's wrapper and the job's shell start after the launch call.
+        """
+        found = []
+        if len(self.expected) < trial.every_second * 30:
+            found.append(f"only {len(self.expected)} instants in the window")
+        checks = (
+            ("instants launched twice", self.doubled),
+            ("launched past the deadline", self.late(trial.deadline + 0.5)),
+            ("instants with no run on record", self.unrecorded),
+            ("run records contradict the jobs", self.contradicted),
+        )
+        for what, wrong in checks:
+            if wrong:
+                sample = sorted(wrong.items() if isinstance(wrong, dict) else wrong)[:5]
+                found.append(f"{len(wrong)} {what}: {sample}")
+        return found
+
     @property
     def contradicted(self) -> dict[Key, str]:
         """Run records that say something else than what the jobs did.
