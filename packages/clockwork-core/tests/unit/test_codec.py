@@ -312,6 +312,7 @@ class TestRuns:
         error=None,
         output="done\n",
         updated_at=datetime(2026, 3, 8, 7, 14, 5, tzinfo=UTC),
+        fence=12,
     )
 
     def test_a_run_is_written_with_its_id_and_lateness(self) -> None:
@@ -332,6 +333,7 @@ class TestRuns:
             "error": None,
             "output": "done\n",
             "updated_at": "2026-03-08T07:14:05Z",
+            "fence": 12,
         }
 
     def test_a_run_round_trips(self) -> None:

@@ -85,7 +85,7 @@ class TestTheCommandLine:
             warnings = result.stderr.strip().splitlines()
             assert len(warnings) == 2
             assert warnings[0].startswith(
-                "clockwork: warning: schedule 'not-json' cannot be read: not JSON ("
+                "clockwork: warning: schedule 'not-json' cannot be read: definition: is not JSON"
             )
             assert warnings[1].startswith(
                 "clockwork: warning: schedule 'rejected' cannot be read: expression "
@@ -106,7 +106,9 @@ class TestTheCommandLine:
         _damage(clockwork)
         result = clockwork.ok("history", "not-json", "--json")
         assert json.loads(result.stdout) == []
-        assert result.message.startswith("clockwork: warning: schedule 'not-json' cannot be read: not JSON (")
+        assert result.message.startswith(
+            "clockwork: warning: schedule 'not-json' cannot be read: definition: is not JSON"
+        )
 
     def test_history_leaves_out_a_bad_run_and_warns(self, clockwork: Clockwork) -> None:
         clockwork.ok("schedule", "add", "good", "* * * * * *", "--command", "true")
