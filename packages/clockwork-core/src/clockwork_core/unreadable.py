@@ -12,10 +12,11 @@ each one it met.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import textwrap
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 import attrs
@@ -23,6 +24,7 @@ import attrs
 from clockwork_core.errors import InvalidExpression, InvalidValue, RecordUnreadable
 
 T = TypeVar("T")
+S = TypeVar("S")
 
 #: What decoding stored data raises when the data is bad: JSON and model errors (both
 #: ValueError), a missing field (KeyError), a value of the wrong kind (TypeError,
@@ -140,6 +142,19 @@ class Unreadable:
 
     def __repr__(self) -> str:
         return f"Unreadable({len(self)} records)"
+
+
+def readable(decode: Callable[[S], T], stored: Iterable[S]) -> list[T]:
+    """``decode`` of each stored item, leaving out those it reports unreadable.
+
+    ``decode`` raises :class:`~clockwork_core.errors.RecordUnreadable` for an item it
+    could not decode, having reported it (:meth:`Unreadable.decoded`).
+    """
+    decoded = []
+    for item in stored:
+        with contextlib.suppress(RecordUnreadable):
+            decoded.append(decode(item))
+    return decoded
 
 
 def _order(found: UnreadableRecord) -> tuple[str, str]:

@@ -14,11 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from clockwork_core import codec
-from clockwork_core.errors import RecordUnreadable
 from clockwork_core.model import Pending, Run, Schedule, ScheduleRecord
 from clockwork_core.store import shard_of
 from clockwork_core.stores.memory import definition_json
-from clockwork_core.unreadable import DECODING_ERRORS, Unreadable
+from clockwork_core.unreadable import DECODING_ERRORS, Unreadable, readable
 from clockwork_core.zones import from_ms, to_ms
 
 from clockwork_dynamodb.schema import (
@@ -128,11 +127,7 @@ def record_of(unreadable: Unreadable, item: Mapping[str, Any]) -> ScheduleRecord
 
 def readable_records(unreadable: Unreadable, found: Iterable[Mapping[str, Any]]) -> list[ScheduleRecord]:
     """The records of the items that decode; the others are reported in ``unreadable``."""
-    records = []
-    for item in found:
-        with contextlib.suppress(RecordUnreadable):
-            records.append(record_of(unreadable, item))
-    return records
+    return readable(lambda item: record_of(unreadable, item), found)
 
 
 def manual_list(item: Mapping[str, Any]) -> list[int]:
@@ -174,11 +169,7 @@ def run_of(unreadable: Unreadable, item: Mapping[str, Any]) -> Run:
 
 
 def readable_runs(unreadable: Unreadable, found: Iterable[Mapping[str, Any]]) -> list[Run]:
-    runs = []
-    for item in found:
-        with contextlib.suppress(RecordUnreadable):
-            runs.append(run_of(unreadable, item))
-    return runs
+    return readable(lambda item: run_of(unreadable, item), found)
 
 
 def run_order(item: Mapping[str, Any]) -> tuple[int, str, str]:

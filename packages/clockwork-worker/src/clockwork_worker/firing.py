@@ -127,7 +127,7 @@ def _active_runs(ctx: FireContext, record: ScheduleRecord) -> list[Run]:
     if record.schedule.policies.concurrency is Concurrency.ALLOW:
         return []
     on_record = [run for run in ctx.store.runs(record.id, limit=10) if run.status.is_active]
-    return [run for run in ctx.refresh(on_record) if run.status.is_active] if on_record else []
+    return [run for run in ctx.refresh(on_record) if run.status.is_active]
 
 
 def _record_missed(ctx: FireContext, record: ScheduleRecord, decision: Decision) -> None:
@@ -249,11 +249,9 @@ def _check_claim(ctx: FireContext, record: ScheduleRecord, now: datetime) -> Non
     assert record.due_at is not None, "a claimed record has a lease end"
     left = record.due_at - now
     if left < ctx.launch_margin:
-        raise ClaimLost(
-            f"its lease {'ends in' if left >= timedelta(0) else 'ended'} "
-            f"{abs(left.total_seconds()):.1f} s {'' if left >= timedelta(0) else 'ago '}"
-            f"at the launch (margin {ctx.launch_margin.total_seconds():g} s)"
-        )
+        seconds = left.total_seconds()
+        when = f"ends in {seconds:.1f} s" if seconds >= 0 else f"ended {-seconds:.1f} s ago"
+        raise ClaimLost(f"its lease {when} at the launch (margin {ctx.launch_margin.total_seconds():g} s)")
 
 
 def _stop_previous(

@@ -12,7 +12,6 @@ answers that list records and reported in ``unreadable``; an error for a call ab
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import threading
@@ -26,7 +25,6 @@ from clockwork_core.codec import run_from_data, run_to_data, schedule_from_json,
 from clockwork_core.errors import (
     Conflict,
     InvalidValue,
-    RecordUnreadable,
     RunNotFound,
     ScheduleExists,
     ScheduleNotFound,
@@ -34,7 +32,7 @@ from clockwork_core.errors import (
 from clockwork_core.model import Pending, Run, RunStatus, Schedule, ScheduleRecord
 from clockwork_core.plugins import StoreFactory, hookimpl
 from clockwork_core.store import ACTIVE_STATUSES, DEFAULT_SHARDS, shard_of
-from clockwork_core.unreadable import Unreadable
+from clockwork_core.unreadable import Unreadable, readable
 from clockwork_core.zones import EPOCH, from_ms, require_aware, to_ms
 
 
@@ -364,11 +362,7 @@ class MemoryStore:
 
     def _readable(self, rows: Iterable[tuple[str, _Row]]) -> Sequence[ScheduleRecord]:
         """The records of ``rows`` that decode; the others are reported in ``unreadable``."""
-        records: list[ScheduleRecord] = []
-        for schedule_id, row in rows:
-            with contextlib.suppress(RecordUnreadable):
-                records.append(self._record(schedule_id, row))
-        return records
+        return readable(lambda item: self._record(*item), rows)
 
     def _run(self, schedule_id: str, run_id: str, stored: _StoredRun) -> Run:
         return self.unreadable.decoded(
@@ -376,11 +370,7 @@ class MemoryStore:
         )
 
     def _readable_runs(self, found: Iterable[tuple[str, str, _StoredRun]]) -> Sequence[Run]:
-        runs: list[Run] = []
-        for schedule_id, run_id, stored in found:
-            with contextlib.suppress(RecordUnreadable):
-                runs.append(self._run(schedule_id, run_id, stored))
-        return runs
+        return readable(lambda item: self._run(*item), found)
 
 
 def shown(url: SplitResult) -> str:

@@ -28,7 +28,6 @@ from clockwork_core import codec
 from clockwork_core.errors import (
     Conflict,
     InvalidValue,
-    RecordUnreadable,
     RunNotFound,
     ScheduleExists,
     ScheduleNotFound,
@@ -39,7 +38,7 @@ from clockwork_core.plugins import StoreFactory, hookimpl
 from clockwork_core.store import ACTIVE_STATUSES, DEFAULT_SHARDS, shard_of
 from clockwork_core.stores import sqlite_file
 from clockwork_core.stores.memory import definition_json, shards_option, shown
-from clockwork_core.unreadable import Unreadable
+from clockwork_core.unreadable import Unreadable, readable
 from clockwork_core.zones import from_ms, require_aware, to_ms
 
 SCHEMA_VERSION = 1
@@ -307,11 +306,7 @@ class SQLiteStore:
 
     def _readable(self, rows: Iterable[tuple[Any, ...]]) -> list[ScheduleRecord]:
         """The records of ``rows`` that decode; the others are reported in ``unreadable``."""
-        records = []
-        for row in rows:
-            with contextlib.suppress(RecordUnreadable):
-                records.append(self._decoded(row))
-        return records
+        return readable(self._decoded, rows)
 
     def _run(self, row: tuple[str, str, str]) -> Run:
         schedule_id, run_id, data = row
@@ -320,11 +315,7 @@ class SQLiteStore:
         )
 
     def _readable_runs(self, rows: Iterable[tuple[str, str, str]]) -> list[Run]:
-        runs = []
-        for row in rows:
-            with contextlib.suppress(RecordUnreadable):
-                runs.append(self._run(row))
-        return runs
+        return readable(self._run, rows)
 
     # --- schedules --------------------------------------------------------------------
 
