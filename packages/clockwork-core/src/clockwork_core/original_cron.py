@@ -66,8 +66,8 @@ __all__ = [
 
 _SECOND = timedelta(seconds=1)
 _FALLBACK = (
-    "; node-schedule then schedules new Date(text) instead, an invalid date that never fires "
-    "and stops the worker's other schedules"
+    "; node-schedule then schedules new Date(text) instead: an invalid date never fires and stalls "
+    "the worker's other schedules, a date that node can read fires once"
 )
 #: A year of each kind, to tell 0.6.2's yearly check failures from the leap-year ones.
 _PLAIN_YEAR, _LEAP_YEAR = 2027, 2028
@@ -78,7 +78,8 @@ _CYCLE = (datetime(2024, 1, 1), datetime(2052, 1, 1))
 def lambda_refusal(text: str) -> str | None:
     """None if the original's Lambda (cron-parser 0.7.1 ``parseExpression``) accepted ``text``.
 
-    Otherwise cron-parser's own message (the Lambda then answered FAILED). The Lambda only
+    Otherwise cron-parser's own message, on one line (the characters of the text that it
+    quotes and that would break a line are escaped); the Lambda then answered FAILED. It only
     parsed: a text its worker could not use (``0 0 * * sun``) still made the stack succeed.
     """
     try:

@@ -113,11 +113,12 @@ class OriginalRefused(ClockworkError):
 
 
 class JsError(Exception):
-    """An error the original's cron-parser threw, with its own message."""
+    """An error the original's cron-parser threw, with its own message (on one line)."""
 
     def __init__(self, message: str, *, at: datetime | None = None) -> None:
         super().__init__(message)
-        self.message = message
+        #: The message, with the characters it quotes from the text that break a line escaped.
+        self.message = one_line(message)
         #: For a failed search: the step at which the check threw.
         self.at = at
 
@@ -166,6 +167,11 @@ class OriginalFields:
         previous = 11 if month == 1 else month - 1
         days = 29 if _js_leap(year - 1900) else DAYS_IN_MONTH[previous - 1]
         return self.month[0] == previous and days < self.day_of_month[-1]
+
+
+def one_line(text: str) -> str:
+    """``text`` with its unprintable characters (a quoted newline, tab) escaped as in Python."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _js_leap(y: int) -> bool:
