@@ -35,14 +35,15 @@ meaning, since the original's worker simply failed there. A check that throws ev
 from __future__ import annotations
 
 import calendar
+import functools
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import attrs
 
 from clockwork_core.cron import parse_cron
 from clockwork_core.cron_syntax import CronSpec, parse_spec
-from clockwork_core.errors import ClockworkError
+from clockwork_core.errors import ClockworkError, InvalidValue
 from clockwork_core.original_cron_explain import explain, format_values
 from clockwork_core.original_cron_syntax import (
     FIELDS,
@@ -71,8 +72,6 @@ _FALLBACK = (
 )
 #: A year of each kind, to tell 0.6.2's yearly check failures from the leap-year ones.
 _PLAIN_YEAR, _LEAP_YEAR = 2027, 2028
-#: 28 years: every month, day and weekday combination, Feb 29 included, occurs in them.
-_CYCLE = (datetime(2024, 1, 1), datetime(2052, 1, 1))
 
 
 def lambda_refusal(text: str) -> str | None:
@@ -98,7 +97,7 @@ def worker_fires(text: str, after: datetime, count: int) -> list[datetime]:
     of these fires failed (see the module's docstring for what the worker did then).
     """
     fields = _worker_fields(text)
-    fires, failure = _run(fields, _start(after), count)
+    fires, failure = _run(fields, _start(after, "after"), count)
     if failure is not None:
         raise OriginalRefused(text, failure)
     return fires
@@ -139,6 +138,7 @@ def compare(text: str, *, now: datetime, schedule_id: str, fires: int = 5) -> Me
     could not use the text. ``original`` and ``clockwork`` hold the first ``fires`` fires after
     ``now``, for display.
     """
+    start = _start(now, "now")
     fields = _usable_fields(text)
     translation = _translate(text, fields)
     clockwork_error: str | None = None
@@ -151,7 +151,7 @@ def compare(text: str, *, now: datetime, schedule_id: str, fires: int = 5) -> Me
     yearly = _yearly_failures(fields)
     if spec is not None and not yearly and _same_fires(fields, spec):
         return None
-    original, failure = _run(fields, _start(now), fires)
+    original, failure = _run(fields, start, fires)
     ours: tuple[datetime, ...] = ()
     if clockwork_error is None:
         ours = tuple(itertools.islice(expression.iter_after(now), fires))
@@ -184,10 +184,10 @@ def _worker_fields(text: str) -> OriginalFields:
         ) from None
 
 
-def _start(after: datetime) -> datetime:
+def _start(after: datetime, field: str) -> datetime:
     """The first whole UTC second strictly after ``after``, naive."""
-    if after.tzinfo is None or after.utcoffset() is None:
-        raise ValueError(f"{after!r} is not an aware datetime")
+    if not isinstance(after, datetime) or after.tzinfo is None or after.utcoffset() is None:
+        raise InvalidValue(field, f"{after!r} is not an aware datetime")
     return after.astimezone(UTC).replace(tzinfo=None, microsecond=0) + _SECOND
 
 
@@ -246,7 +246,12 @@ def _empty_cause(fields: OriginalFields) -> str:
             cause = f"its {name} {source!r} matches nothing"
             break
     else:
-        cause = "no day of its months matches its day fields"
+        if fields.dom_wildcard and not fields.day_of_week:
+            cause = f"its day-of-week {fields.sources[5]!r} matches nothing"
+        elif fields.dow_wildcard and not fields.day_of_month:
+            cause = f"its day-of-month {fields.sources[3]!r} matches nothing"
+        else:
+            cause = "no day of its months matches its day fields"
     hangs = first_failing_month(fields, datetime(2026, 1, 1)) is None
     return f"{cause} (its search {'never ends, hanging the worker' if hangs else 'ends in an error'})"
 
@@ -290,6 +295,7 @@ def _day_fields(fields: OriginalFields) -> tuple[str, str]:
     return format_values(days, 1, 31), format_values(weekdays, 0, 6)
 
 
+@functools.lru_cache(maxsize=4096)
 def _same_fires(fields: OriginalFields, spec: CronSpec) -> bool:
     """Whether clockwork's spec fires at exactly the worker's instants (both non-empty)."""
     if spec.years is not None:
@@ -300,12 +306,24 @@ def _same_fires(fields: OriginalFields, spec: CronSpec) -> bool:
         or set(fields.hour) != spec.hours
     ):
         return False
-    day, end = _CYCLE
+    return all(
+        (day.month in fields.month and fields.day_matches(day.day, (day.weekday() + 1) % 7))
+        == (day.month in spec.months and spec.days.matches(day.year, day.month, day.day))
+        for day in _kinds_of_day()
+    )
+
+
+@functools.cache
+def _kinds_of_day() -> tuple[date, ...]:
+    """One date of each month, day and weekday (Feb 29 included), and of each leap-year kind.
+
+    Which days an expression matches depends on no more than these (the month's length and
+    the weekday of the 1st, for clockwork's ``L`` and ``W`` forms), so comparing two
+    expressions on these dates compares them on every date.
+    """
+    seen: dict[tuple[int, int, int, bool], date] = {}
+    day, end = date(2024, 1, 1), date(2052, 1, 1)  # 28 years: the calendar's cycle
     while day < end:
-        weekday = (day.weekday() + 1) % 7
-        ours = day.month in fields.month and fields.day_matches(day.day, weekday)
-        theirs = day.month in spec.months and spec.days.matches(day.year, day.month, day.day)
-        if ours != theirs:
-            return False
+        seen.setdefault((day.month, day.day, day.weekday(), calendar.isleap(day.year)), day)
         day += timedelta(days=1)
-    return True
+    return tuple(seen.values())

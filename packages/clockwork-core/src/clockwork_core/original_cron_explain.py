@@ -58,7 +58,7 @@ def explain(text: str, fields: OriginalFields, spec: CronSpec | None, clockwork_
     causes = _layout(text, fields) or _forms(fields, spec)
     if not causes and clockwork_error is not None:
         causes = [f"clockwork refuses what the original read as {_reading(fields)}"]
-    return "; ".join(causes) or f"the original reads it as {_reading(fields)}"
+    return "; ".join(dict.fromkeys(causes)) or f"the original reads it as {_reading(fields)}"
 
 
 def _reading(fields: OriginalFields) -> str:
@@ -66,7 +66,7 @@ def _reading(fields: OriginalFields) -> str:
 
 
 def _layout(text: str, fields: OriginalFields) -> list[str]:
-    """Causes in how the text splits into fields, if they change its meaning."""
+    """Causes in how the text splits into fields, where they change its meaning."""
     if text in PREDEFINED:
         return []
     words = text.split()
@@ -74,42 +74,46 @@ def _layout(text: str, fields: OriginalFields) -> list[str]:
         return [f"an empty text: the original fills every field from {_DEFAULTS}, every minute"]
     atoms = text.split(" ")
     causes: list[str] = []
-    if len(atoms) != len(words):
-        try:
-            plain = parse_original(" ".join(words), "0.6.2")
-        except JsError:
-            plain = None
-        if plain is not None and plain.values == fields.values:
-            return []  # a leading space before 5 fields, say: the same meaning
-        causes += _spaces(text, words)
-    if len(atoms) < 5:
+    if len(atoms) != len(words) and not _same_as(" ".join(words), fields):
+        causes.append(_spaces(text, words))
+    if len(words) < 5 and len(atoms) < 6:
         causes.append(
             f"fewer than 5 fields: the original aligns them to the right of {_DEFAULTS}, "
             f"so {atoms[0]!r} is its {FIELDS[6 - len(atoms)]}"
         )
-    elif len(atoms) > 6 and len(words) > 6:
+    elif len(words) < 5:
+        causes.append(f"fewer than 5 fields: the original reads the defaults of {_DEFAULTS} in their place")
+    elif len(words) > 6:
         causes.append(
             f"{len(words)} fields: the original reads the first six, seconds first, and ignores the rest"
         )
     return causes
 
 
-def _spaces(text: str, words: list[str]) -> list[str]:
+def _same_as(text: str, fields: OriginalFields) -> bool:
+    """Whether ``text`` means ``fields`` to the original (a leading space before 5 fields, say)."""
+    try:
+        return parse_original(text, "0.6.2").values == fields.values
+    except JsError:
+        return False
+
+
+def _spaces(text: str, words: list[str]) -> str:
     inner = text.strip(" ")
-    if "\t" in text or "\n" in text or "\r" in text:
-        return ["a tab or line break is no field separator for the original"]
-    if "  " not in inner and not text.startswith(" ") and len(words) == 5:
-        return ["a trailing space adds a seconds field (the original splits on each space)"]
+    if any(c.isspace() and c != " " for c in text):
+        return "a tab or line break is no field separator to the original"
+    if text.endswith(" ") and not text.endswith("  ") and text == inner + " " and len(words) == 5:
+        return "a trailing space adds a seconds field (the original splits on each space)"
     where = [
         name
         for name, present in (
-            ("a leading space", text.startswith(" ")),
+            ("leading spaces" if text.startswith("  ") else "a leading space", text.startswith(" ")),
             ("doubled spaces", "  " in inner),
-            ("a trailing space", text.endswith(" ")),
+            ("trailing spaces" if text.endswith("  ") else "a trailing space", text.endswith(" ")),
         )
         if present
     ]
-    return [f"{' and '.join(where)}: each adds an empty field, which the original reads as its default"]
+    return f"{' and '.join(where)} add empty fields, which the original reads as their defaults"
 
 
 def _forms(fields: OriginalFields, spec: CronSpec | None) -> list[str]:
@@ -178,8 +182,16 @@ def _element_causes(name: str, source: str) -> list[str]:
             causes.append("an empty list item: the original reads it as 0")
         elif "/" in item and "-" not in base and base != "*":
             causes.append(f"{item!r}: the original reads a/s as a alone")
+        elif "/" in item and step.startswith("-") and step[1:].isascii() and step[1:].isdigit():
+            causes.append(f"{item!r}: the original counts a negative step from past the range's start")
         elif "/" in item and not (step.isascii() and step.isdigit() and int(step) > 0):
             causes.append(f"{item!r}: a step below 1 leaves the original's range empty")
+        elif item.count("/") > 1:
+            causes.append(f"{item!r}: the original takes the last step only")
+        elif base.replace("*", "0-0").count("-") > 1:
+            causes.append(
+                f"{item!r}: the original reads a range up to its second number and ignores the rest"
+            )
         elif name == "day-of-week" and "-" in base and base.split("-")[1] == "7":
             causes.append(f"{item!r}: the original's day-of-week 7 is Sunday only on its own, not in a range")
     if len(items) > 1 and not causes:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from clockwork_core.cron import CronExpression, parse_cron
-from clockwork_core.errors import InvalidExpression
+from clockwork_core.errors import InvalidExpression, InvalidValue
 from clockwork_core.original_cron import (
     OriginalRefused,
     compare,
@@ -135,6 +135,12 @@ class TestTheWorker:
             elif run["error"] == CHECK:
                 with pytest.raises(OriginalRefused, match=CHECK):
                     worker_fires(entry["text"], after, len(expected) + 1)
+
+    def test_it_wants_an_aware_start(self) -> None:
+        with pytest.raises(InvalidValue, match=r"after: .* is not an aware datetime"):
+            worker_fires("* * * * *", datetime(2026, 1, 1), 1)
+        with pytest.raises(InvalidValue, match=r"now: .* is not an aware datetime"):
+            compare("*/2 * * * *", now=datetime(2026, 1, 1), schedule_id="s")
 
     def test_a_failed_search_after_a_fire_ends_the_worker(self) -> None:
         # 0 0 1,31 2-12 *: fires on 1 February, then the search throws on reaching March.
