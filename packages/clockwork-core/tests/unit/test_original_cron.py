@@ -76,6 +76,18 @@ class TestTheVectors:
         assert versions["cron-parser (worker, under node-schedule)"] == "0.6.2"
         assert versions["cron-parser (Lambda)"] == "0.7.1"
 
+    def test_node_schedule_fell_back_to_a_date_that_stalled_the_worker(self) -> None:
+        # What the docstrings say the worker did with a text it could not parse, as the
+        # generator saw it happen with node-schedule's real timers.
+        assert DATA["checks"] == {
+            "refused_text_is_scheduled_as_an_invalid_date": True,
+            "a_readable_past_date_fires_once_at_once": True,
+            "an_invalid_date_stops_the_other_jobs": True,
+        }
+        fallbacks = {e["text"]: e["worker"]["fallback"] for e in REFUSED}
+        assert fallbacks["0 0 * * sun"] == "Invalid Date"
+        assert fallbacks["60 * * * *"] == "1960-01-01T00:00:00Z"  # a date to node: it fired once
+
     def test_they_hold_the_committed_groups_and_the_generated_texts(self) -> None:
         groups = {e["group"] for e in EXPRESSIONS}
         assert {"issue", "sample", "names", "macro", "quartz", "six", "space", "short", "days"} <= groups

@@ -324,13 +324,36 @@ function workerVerdict(text) {
 }
 
 // node-schedule, not only its parser: a text the parser refuses is scheduled as new Date(text).
-{
-  const job = schedule.scheduleJob('0 0 * * sun', () => {});
-  if (job === null || !Number.isNaN(job.nextInvocation().getTime())) {
-    throw new Error('node-schedule no longer falls back to new Date(text) for a text it cannot parse');
+// Checked with real timers (about 3 s): an invalid date never fires and, being NaN, holds the
+// head of node-schedule's single queue, so the other jobs stop firing; a readable past date
+// fires once, at once.
+async function fallbackChecks() {
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const invalid = schedule.scheduleJob('0 0 * * sun', () => {});
+  const invalidDate = invalid !== null && Number.isNaN(invalid.nextInvocation().getTime());
+  invalid.cancel();
+  let readable = 0;
+  const past = schedule.scheduleJob('5-5 * * * *', () => readable++);
+  await sleep(50);
+  let ticks = 0;
+  const every = schedule.scheduleJob('* * * * * *', () => ticks++);
+  await sleep(1100);
+  const before = ticks;
+  const stalling = schedule.scheduleJob('0 0 * * sun', () => {});
+  await sleep(2100);
+  const after = ticks - before;
+  for (const job of [past, every, stalling]) job.cancel();
+  const checks = {
+    refused_text_is_scheduled_as_an_invalid_date: invalidDate,
+    a_readable_past_date_fires_once_at_once: readable === 1,
+    an_invalid_date_stops_the_other_jobs: before >= 1 && after <= 1,
+  };
+  for (const [name, ok] of Object.entries(checks)) {
+    if (!ok) throw new Error(`node-schedule check failed: ${name} (ticks ${before}, then ${after})`);
   }
-  job.cancel();
+  return checks;
 }
+const checks = await fallbackChecks();
 
 const seen = new Set();
 const entries = [];
@@ -364,10 +387,11 @@ const output = {
     'cron-parser (Lambda)': version('cron-parser-071/package.json'),
   },
   options: { fires: FIRES, starts: STARTS, horizon_days: HORIZON_DAYS, timezone: 'UTC' },
+  checks,
   expressions,
 };
 // One expression a line: small, and a change in a library's behaviour is a readable diff.
-const head = JSON.stringify({ versions: output.versions, options: output.options }, null, 1).slice(0, -2);
+const head = JSON.stringify({ versions: output.versions, options: output.options, checks }, null, 1).slice(0, -2);
 const lines = expressions.map((entry) => JSON.stringify(entry));
 writeFileSync(
   new URL('./vectors.json', import.meta.url),
