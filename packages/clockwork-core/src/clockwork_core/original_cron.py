@@ -25,11 +25,12 @@ node-schedule's timer and ends the worker process. A search that never ends (a f
 empty, ``1|2 * * * *``) hangs it. :func:`worker_fires` and friends raise
 :class:`OriginalRefused` for all of these.
 
-0.6.2's "explicit day of month" check throws in February of every leap year for nearly every
-expression (those with a day-of-month up to 30 or 31 and a month field starting in January):
-:func:`worker_fires` reproduces that, but :func:`compare` does not count it as a difference of
-meaning, since the original's worker simply failed there. A check that throws every year
-(``0 0 1,31 2-12 *`` throws on entering March) is counted.
+0.6.2's "explicit day of month" check throws, in leap years, in the month after the month
+field's first one for nearly every expression (any whose largest day-of-month is 30 or 31,
+``*`` included, unless its months start with December): ``* * * * *`` throws in February of
+leap years. :func:`worker_fires` reproduces that, but :func:`compare` does not count it as a
+difference of meaning, since the original's worker simply failed there. A check that throws
+every year (``0 0 1,31 2-12 *`` and ``0 12 * 2-12 1`` throw on reaching March) is counted.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import attrs
 
-from clockwork_core.cron import parse_cron
+from clockwork_core.cron import CronExpression, parse_cron
 from clockwork_core.cron_syntax import CronSpec, parse_spec
 from clockwork_core.errors import ClockworkError, InvalidValue
 from clockwork_core.original_cron_explain import explain, format_values
@@ -53,6 +54,7 @@ from clockwork_core.original_cron_syntax import (
     find_schedule,
     first_failing_month,
     is_empty,
+    one_line,
     parse_original,
 )
 
@@ -110,7 +112,7 @@ def in_clockwork_syntax(text: str) -> str:
     it, or it never fired it (no instant matches, or every one lies in a month whose search
     throws).
     """
-    return _translate(text, _usable_fields(text))
+    return _translate(_usable_fields(text))
 
 
 @attrs.frozen
@@ -140,20 +142,21 @@ def compare(text: str, *, now: datetime, schedule_id: str, fires: int = 5) -> Me
     """
     start = _start(now, "now")
     fields = _usable_fields(text)
-    translation = _translate(text, fields)
+    translation = _translate(fields)
     clockwork_error: str | None = None
+    expression: CronExpression | None = None
     spec: CronSpec | None = None
     try:
         expression = parse_cron(text, "UTC", schedule_id)
         spec = parse_spec(text, schedule_id)
     except ClockworkError as exc:
-        clockwork_error = str(exc)
+        clockwork_error = one_line(str(exc))
     yearly = _yearly_failures(fields)
     if spec is not None and not yearly and _same_fires(fields, spec):
         return None
     original, failure = _run(fields, start, fires)
     ours: tuple[datetime, ...] = ()
-    if clockwork_error is None:
+    if expression is not None and clockwork_error is None:
         ours = tuple(itertools.islice(expression.iter_after(now), fires))
     why = explain(text, fields, spec, clockwork_error)
     if yearly:
@@ -223,20 +226,14 @@ def _usable_fields(text: str) -> OriginalFields:
         for month in fields.month:
             if fields.check_fails(year, month):
                 continue
-            weekdays = [
-                (calendar.weekday(year, month, d) + 1) % 7 for d in range(1, 32) if _exists(year, month, d)
-            ]
-            if any(fields.day_matches(d, w) for d, w in enumerate(weekdays, start=1)):
+            days = range(1, calendar.monthrange(year, month)[1] + 1)
+            if any(fields.day_matches(d, (calendar.weekday(year, month, d) + 1) % 7) for d in days):
                 return fields
     raise OriginalRefused(
         text,
         "the original's worker never fires it: its search throws 'Invalid explicit day of month "
         "definition' in every month it could fire in",
     )
-
-
-def _exists(year: int, month: int, day: int) -> bool:
-    return day <= calendar.monthrange(year, month)[1]
 
 
 def _empty_cause(fields: OriginalFields) -> str:
@@ -252,7 +249,7 @@ def _empty_cause(fields: OriginalFields) -> str:
             cause = f"its day-of-month {fields.sources[3]!r} matches nothing"
         else:
             cause = "no day of its months matches its day fields"
-    hangs = first_failing_month(fields, datetime(2026, 1, 1)) is None
+    hangs = first_failing_month(fields, datetime(_PLAIN_YEAR, 1, 1)) is None
     return f"{cause} (its search {'never ends, hanging the worker' if hangs else 'ends in an error'})"
 
 
@@ -264,7 +261,7 @@ def _yearly_failures(fields: OriginalFields) -> list[int]:
 # --- clockwork's side -------------------------------------------------------------------
 
 
-def _translate(text: str, fields: OriginalFields) -> str:
+def _translate(fields: OriginalFields) -> str:
     dom, dow = _day_fields(fields)
     parts = [
         format_values(fields.minute, 0, 59),

@@ -38,6 +38,7 @@ years, every previous month as 29 days long. So ``* * * * *`` throws in February
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -99,6 +100,8 @@ _VALID = re.compile(r"[0-9|/*\-,]+")
 _INTEGER = re.compile(r"-?[0-9]+")
 _LETTERS = re.compile(r"[a-z]{1,3}", re.IGNORECASE | re.ASCII)
 _SECOND = timedelta(seconds=1)
+#: The message of a search that 0.6.2 runs forever (a field matches nothing, and no check throws).
+NEVER_ENDS = "the search never ends"
 #: More steps than any search that finds a fire takes (a fire is at most 8 years away).
 _MAX_STEPS = 200_000
 
@@ -299,6 +302,7 @@ def parse_original(text: str, version: Version) -> OriginalFields:
     return OriginalFields(second, minute, hour, dom, month, dow, tuple(sources))
 
 
+@functools.lru_cache(maxsize=4096)
 def is_empty(fields: OriginalFields) -> bool:
     """Whether no instant ever matches (a field matches nothing, or no day of a listed month)."""
     if not (fields.second and fields.minute and fields.hour and fields.month):
@@ -344,13 +348,13 @@ def _next_second(t: datetime) -> datetime:
 def find_schedule(fields: OriginalFields, start: datetime) -> datetime:
     """0.6.2's ``_findSchedule`` in UTC: the first fire at or after ``start`` (naive, whole second).
 
-    Raises :class:`JsError` where 0.6.2 throws, with ``at`` the step it threw at; a search
-    that 0.6.2 would run forever raises ``JsError("never ends")`` instead.
+    Raises :class:`JsError` where 0.6.2 throws, with ``at`` the step it threw at; for a
+    search that 0.6.2 would run forever it raises ``JsError(NEVER_ENDS)``, whose ``at`` is None.
     """
     if is_empty(fields):
         failing = first_failing_month(fields, start)
         if failing is None:
-            raise JsError("never ends")
+            raise JsError(NEVER_ENDS)
         raise JsError("Invalid explicit day of month definition", at=failing)
     t = start
     for _ in range(_MAX_STEPS):
