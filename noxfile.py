@@ -137,3 +137,11 @@ def golden(session: nox.Session) -> None:
     session.chdir(ROOT / "packages" / "clockwork-core" / "tests" / "golden")
     session.run("npm", "ci", external=True)
     session.run("node", "generate.mjs", external=True)
+
+
+@nox.session(name="golden-original", venv_backend="none")
+def golden_original(session: nox.Session) -> None:
+    """Regenerate the vectors of the original aws-ecs-clockwork's cron libraries (needs node and npm)."""
+    session.chdir(ROOT / "packages" / "clockwork-core" / "tests" / "golden" / "original")
+    session.run("npm", "ci", external=True)
+    session.run("node", "generate.mjs", external=True, env={"TZ": "UTC"})
