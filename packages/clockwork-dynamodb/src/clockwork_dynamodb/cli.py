@@ -6,8 +6,9 @@ The table is the one the store URL names (``--store`` or ``CLOCKWORK_STORE``)::
     clockwork dynamodb describe --store 'dynamodb://clockwork?region=eu-west-1'
     clockwork dynamodb migrate --from SchedulerTable --store 'dynamodb://clockwork?region=eu-west-1'
 
-Exit status: 0 done; 1 the table has problems (``describe``) or legacy items could not
-be adopted (``migrate``); 2 bad input (a store URL that is not ``dynamodb://``).
+Exit status: 0 done; 1 the table has problems (``describe``), or legacy items need a
+decision or could not be adopted (``migrate``: see :mod:`clockwork_dynamodb.migrate_command`);
+2 bad input (a store URL that is not ``dynamodb://``, a flag).
 """
 
 from __future__ import annotations

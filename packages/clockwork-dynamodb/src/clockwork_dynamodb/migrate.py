@@ -1,34 +1,23 @@
 """Adopt the schedules of the original aws-ecs-clockwork into a clockwork store.
 
-The original's table has one hash key, ``id``, and one item per schedule with the
-attributes ``id``, ``name``, ``cron_time``, ``definition_arn``, ``ecs_cluster_arn`` and
-``last_updated`` (text). A table's key cannot change, so its items are read from that
-table (``--from``, see :mod:`clockwork_dynamodb.original_table`) and written to the
-store's; the original's table is left as it is.
+The original's table has one hash key, ``id``, and one item per schedule. A table's key
+cannot change, so its items are read from that table (``--from``, see
+:mod:`clockwork_dynamodb.original_table`) and written to the store's, each as the schedule
+:mod:`clockwork_dynamodb.migrated` describes; the original's table is left as it is.
 
-Each legacy item becomes a schedule with the same id (the CloudFormation physical id
-the original's custom resource returned, so stacks keep finding their schedules), the
-same name and expression, evaluated in UTC (the original's worker ran in UTC), and an
-``ecs`` target with the cluster and task definition. Its origin records where it came
-from. A name longer than clockwork's 255 characters is cut there; the whole name stays
-in the origin (``origin["name"]``).
+Each outcome says, besides what was written:
 
-What the original did that clockwork does not by default is kept, each with an
-:class:`Options` field (a flag of ``clockwork dynamodb migrate``) to get clockwork's
-behaviour instead:
+* when the original never fired the schedule (clockwork will): past its worker's first
+  Scan page, or a text its worker could not use (``0 0 * * sun``);
+* when the expression means something else to clockwork than it meant to the original
+  (``5/15 * * * *``, a trailing space, doubled spaces, or a text clockwork refuses but the
+  original fired, such as ``""``), with the first fires under each.
 
-* missed fires: ``skip`` (the original never caught up after an outage);
-* the ECS launch's ``startedBy``: ``ecs-aws-clockwork``, as on every task the original
-  started (target parameter ``started_by``; the fire's key stays in the task's tags and
-  ``clientToken``);
-* a handover, when asked for: until its instant a fire first adopts the task the
-  original's still running worker started for the same instant (target parameter
-  ``handover = {"until": ...}``). A run without it keeps the handover a previous run
-  wrote, so that re-running the migration during a switch cannot end it early; once
-  past, it has no effect.
-
-Each outcome also says when the original never fired the schedule (past its worker's
-first Scan page), so that the user knows those fires are new.
+All or nothing for those: while any schedule's meaning differs and no meaning to keep
+was decided for it (:class:`~clockwork_dynamodb.migrated.Options`, or an earlier
+migration of the same text), :func:`adopt` writes no schedule at all and reports those
+as ``undecided``. An item that cannot be adopted whatever is decided (``invalid``: an
+attribute missing, a text neither fires) does not hold the others back.
 
 Running the migration again is safe: an adopted schedule whose legacy item has not
 changed (with the same options) is left as it is, one whose item changed is updated
@@ -45,25 +34,50 @@ from datetime import datetime
 from typing import Any
 
 import attrs
-from clockwork_core.errors import ClockworkError, Conflict, InvalidValue
-from clockwork_core.model import MissedFires, Policies, Schedule, ScheduleRecord, Target
+from clockwork_core.errors import ClockworkError, Conflict, InvalidValue, ScheduleNotFound
+from clockwork_core.model import Schedule, ScheduleRecord
+from clockwork_core.original_cron import Meaning, OriginalRefused, compare
 from clockwork_core.schedules import Change, write_schedule
 from clockwork_core.store import Store
-from clockwork_core.zones import isoformat_z
 
+from clockwork_dynamodb.migrated import (
+    CLUSTER_PARAM,
+    ECS_LAUNCHER,
+    HANDOVER_PARAM,
+    LEGACY_KIND,
+    NAME_LIMIT,
+    ORIGINAL_STARTED_BY,
+    STARTED_BY_PARAM,
+    TASK_DEFINITION_PARAM,
+    Keep,
+    LegacyItem,
+    Options,
+    StartedBy,
+    migrated_schedule,
+    remembered,
+)
 from clockwork_dynamodb.original_table import BEYOND_FIRST_PAGE, OriginalTable, item_id
 
-LEGACY_KIND = "aws-ecs-clockwork"
-#: The ECS launcher's parameters for the original's two ARNs, its startedBy and a handover.
-ECS_LAUNCHER = "ecs"
-CLUSTER_PARAM = "cluster"
-TASK_DEFINITION_PARAM = "task_definition"
-STARTED_BY_PARAM = "started_by"
-HANDOVER_PARAM = "handover"
-#: The ``startedBy`` of every task the original's worker started.
-ORIGINAL_STARTED_BY = "ecs-aws-clockwork"
-#: clockwork's longest schedule name.
-NAME_LIMIT = 255
+__all__ = [
+    "CLUSTER_PARAM",
+    "ECS_LAUNCHER",
+    "HANDOVER_PARAM",
+    "LEGACY_KIND",
+    "ORIGINAL_STARTED_BY",
+    "STARTED_BY_PARAM",
+    "TASK_DEFINITION_PARAM",
+    "Action",
+    "Adoption",
+    "Keep",
+    "Options",
+    "Outcome",
+    "StartedBy",
+    "adopt",
+    "summary",
+]
+
+#: How many fires under each meaning an outcome shows.
+FIRES = 5
 
 
 class Action(enum.Enum):
@@ -71,24 +85,8 @@ class Action(enum.Enum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     KEPT = "kept"  # clockwork manages it now (another origin): the legacy item is ignored
+    UNDECIDED = "undecided"  # its meaning differs and nobody said which to keep: nothing written
     INVALID = "invalid"
-
-
-class StartedBy(enum.Enum):
-    """Whose ``startedBy`` a migrated schedule's ECS tasks carry."""
-
-    ORIGINAL = "original"  # ecs-aws-clockwork, as the original's tasks did
-    CLOCKWORK = "clockwork"  # clockwork's own, carrying the fire's key
-
-
-@attrs.frozen
-class Options:
-    """What a migration writes besides what the legacy items say."""
-
-    missed_fires: MissedFires = MissedFires.SKIP
-    started_by: StartedBy = StartedBy.ORIGINAL
-    #: Until when a fire adopts the task the original's worker started (None: keep the stored one).
-    handover_until: datetime | None = None
 
 
 @attrs.frozen
@@ -98,80 +96,50 @@ class Outcome:
     detail: str = ""
     #: Why the original never fired this schedule (clockwork will): empty when it did.
     never_fired: tuple[str, ...] = ()
+    #: How its expression's meaning differs between the original and clockwork (None: it does not).
+    meaning: Meaning | None = None
+    #: Which of the two meanings was written (None: they do not differ, or nothing was).
+    kept: Keep | None = None
     #: Anything else the user should know about what was written.
     notes: tuple[str, ...] = ()
 
 
 @attrs.frozen
-class LegacyItem:
-    """One item of the original's table, as its Lambda wrote it."""
+class _Plan:
+    """One legacy item, judged before anything is written."""
 
-    id: str
-    name: str
-    cron_time: str
-    definition_arn: str
-    cluster: str | None = None
-    last_updated: str | None = None
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> LegacyItem:
-        """The item's values; InvalidValue naming the attribute that is missing."""
-        values = {name: value.get("S") for name, value in item.items() if isinstance(value, Mapping)}
-        for required in ("id", "cron_time", "definition_arn"):
-            if not isinstance(values.get(required), str) or not values[required]:
-                raise InvalidValue(required, "is missing")
-        return cls(
-            id=str(values["id"]),
-            name=str(values.get("name") or ""),
-            cron_time=str(values["cron_time"]),
-            definition_arn=str(values["definition_arn"]),
-            cluster=str(values["ecs_cluster_arn"]) if values.get("ecs_cluster_arn") else None,
-            last_updated=str(values["last_updated"]) if values.get("last_updated") else None,
-        )
+    legacy: LegacyItem
+    never_fired: tuple[str, ...]
+    meaning: Meaning | None
 
 
-def legacy_schedule(
-    item: Mapping[str, Any],
-    *,
-    source: str,
-    options: Options | None = None,
-    stored: ScheduleRecord | None = None,
-) -> Schedule:
-    """The schedule a legacy item describes; InvalidValue naming the attribute at fault."""
-    return _schedule(LegacyItem.from_item(item), source=source, options=options or Options(), stored=stored)
+@attrs.frozen
+class Adoption:
+    """A migration decided: ``outcomes()`` performs it (writes, unless ``writes`` is False)."""
 
+    store: Store
+    source: str
+    options: Options
+    now: datetime
+    dry_run: bool
+    #: Whether it writes: not on a dry run, nor while a schedule is undecided.
+    writes: bool
+    #: The ids whose meaning differs with no meaning to keep decided.
+    undecided: tuple[str, ...]
+    plans: tuple[_Plan | Outcome, ...]
 
-def _schedule(
-    legacy: LegacyItem, *, source: str, options: Options, stored: ScheduleRecord | None
-) -> Schedule:
-    origin = {"kind": LEGACY_KIND, "table": source}
-    if legacy.last_updated:
-        origin["last_updated"] = legacy.last_updated
-    if len(legacy.name) > NAME_LIMIT:
-        origin["name"] = legacy.name
-    return Schedule(
-        id=legacy.id,
-        name=legacy.name[:NAME_LIMIT],
-        expression=legacy.cron_time,
-        target=Target(ECS_LAUNCHER, _params(legacy, options, stored)),
-        policies=Policies(missed_fires=options.missed_fires),
-        origin=origin,
-        # Paused or resumed in clockwork since: that stays as it is.
-        enabled=stored.schedule.enabled if stored is not None else True,
-    )
+    def outcomes(self) -> Iterator[Outcome]:
+        """What happens to each legacy item, in the table's order, as it happens."""
+        for plan in self.plans:
+            yield plan if isinstance(plan, Outcome) else self._adopt_one(plan)
 
-
-def _params(legacy: LegacyItem, options: Options, stored: ScheduleRecord | None) -> dict[str, Any]:
-    params: dict[str, Any] = {TASK_DEFINITION_PARAM: legacy.definition_arn}
-    if legacy.cluster:
-        params[CLUSTER_PARAM] = legacy.cluster
-    if options.started_by is StartedBy.ORIGINAL:
-        params[STARTED_BY_PARAM] = ORIGINAL_STARTED_BY
-    if options.handover_until is not None:
-        params[HANDOVER_PARAM] = {"until": isoformat_z(options.handover_until)}
-    elif stored is not None and HANDOVER_PARAM in stored.schedule.target.params:
-        params[HANDOVER_PARAM] = stored.schedule.target.params[HANDOVER_PARAM]
-    return params
+    def _adopt_one(self, plan: _Plan) -> Outcome:
+        legacy = plan.legacy
+        outcome = _written(self.store, plan, self.source, self.options, now=self.now, dry_run=not self.writes)
+        notes: tuple[str, ...] = ()
+        if len(legacy.name) > NAME_LIMIT and outcome.action is not Action.KEPT:
+            notes = (f"name cut to {NAME_LIMIT} characters (the origin keeps all {len(legacy.name)})",)
+        return attrs.evolve(outcome, never_fired=plan.never_fired, meaning=plan.meaning, notes=notes)
 
 
 def adopt(
@@ -181,23 +149,70 @@ def adopt(
     now: datetime,
     options: Options | None = None,
     dry_run: bool = False,
-) -> Iterator[Outcome]:
-    """Adopt each item of ``table`` into ``store``; yields what happened to each (nothing is written on a dry run)."""
+) -> Adoption:
+    """Decide how each item of ``table`` is adopted into ``store`` (nothing is written yet).
+
+    Raises InvalidValue (field ``meaning``) when the options decide a meaning for an id
+    that is not in the table.
+    """
     options = options or Options()
-    for item in table.items:
-        never_fired = () if table.seen_by_worker(item) else (BEYOND_FIRST_PAGE,)
+    ids = {item_id(item) for item in table.items}
+    unknown = sorted(set(options.keep_each) - ids)
+    if unknown:
+        raise InvalidValue("meaning", f"no item {unknown[0]!r} in table {table.name!r}")
+    judged: dict[tuple[str, str], Meaning | OriginalRefused | None] = {}
+    plans = tuple(_plan(item, table, now, judged) for item in table.items)
+    undecided = tuple(
+        plan.legacy.id for plan in plans if isinstance(plan, _Plan) and _undecided(store, plan, options)
+    )
+    return Adoption(
+        store=store,
+        source=table.name,
+        options=options,
+        now=now,
+        dry_run=dry_run,
+        writes=not dry_run and not undecided,
+        undecided=undecided,
+        plans=plans,
+    )
+
+
+def _plan(
+    item: Mapping[str, Any],
+    table: OriginalTable,
+    now: datetime,
+    judged: dict[tuple[str, str], Meaning | OriginalRefused | None],
+) -> _Plan | Outcome:
+    never_fired = () if table.seen_by_worker(item) else (BEYOND_FIRST_PAGE,)
+    try:
+        legacy = LegacyItem.from_item(item)
+    except InvalidValue as exc:
+        return Outcome(item_id(item) or "?", Action.INVALID, f"{exc.field}: {exc.reason}", never_fired)
+    # A text's meaning depends on the schedule's id only through clockwork's H forms (seeded
+    # by the id): the same text is judged once per run, a text with an H once per schedule.
+    key = (legacy.cron_time, legacy.id if "h" in legacy.cron_time.lower() else "")
+    if key not in judged:
         try:
-            legacy = LegacyItem.from_item(item)
-        except InvalidValue as exc:
-            yield Outcome(item_id(item) or "?", Action.INVALID, f"{exc.field}: {exc.reason}", never_fired)
-            continue
-        outcome = _adopt_one(store, legacy, source=table.name, options=options, now=now, dry_run=dry_run)
-        notes = (f"name cut to {NAME_LIMIT} characters (the origin keeps all {len(legacy.name)})",)
-        yield attrs.evolve(
-            outcome,
-            never_fired=never_fired,
-            notes=notes if len(legacy.name) > NAME_LIMIT and outcome.action is not Action.KEPT else (),
-        )
+            judged[key] = compare(legacy.cron_time, now=now, schedule_id=legacy.id, fires=FIRES)
+        except OriginalRefused as exc:
+            judged[key] = exc
+    meaning = judged[key]
+    if isinstance(meaning, OriginalRefused):
+        return _Plan(legacy, (*never_fired, meaning.reason), None)
+    return _Plan(legacy, never_fired, meaning)
+
+
+def _undecided(store: Store, plan: _Plan, options: Options) -> bool:
+    """Whether ``plan``'s meaning differs with nothing deciding which to keep."""
+    if plan.meaning is None or options.keep_for(plan.legacy.id) is not None:
+        return False
+    try:
+        stored = store.get(plan.legacy.id)
+    except ScheduleNotFound:
+        return True
+    if stored.schedule.origin.get("kind") != LEGACY_KIND:
+        return False  # kept as clockwork manages it: nothing to decide
+    return remembered(plan.legacy, stored) is None
 
 
 class _ManagedElsewhere(ClockworkError):
@@ -208,6 +223,10 @@ class _ManagedElsewhere(ClockworkError):
         self.kind = kind
 
 
+class _Undecided(ClockworkError):
+    """The meaning differs and neither the options nor the stored schedule say which to keep."""
+
+
 _ACTIONS = {
     Change.CREATED: Action.CREATED,
     Change.UPDATED: Action.UPDATED,
@@ -215,27 +234,48 @@ _ACTIONS = {
 }
 
 
-def _adopt_one(
-    store: Store, legacy: LegacyItem, *, source: str, options: Options, now: datetime, dry_run: bool
+def _written(
+    store: Store, plan: _Plan, source: str, options: Options, *, now: datetime, dry_run: bool
 ) -> Outcome:
+    legacy, meaning = plan.legacy, plan.meaning
+    kept: list[Keep | None] = [None]
+
     def adopted(stored: ScheduleRecord | None) -> Schedule:
         if stored is not None and stored.schedule.origin.get("kind") != LEGACY_KIND:
             raise _ManagedElsewhere(stored.schedule.origin.get("kind") or "clockwork")
-        return _schedule(legacy, source=source, options=options, stored=stored)
+        keep = None if meaning is None else options.keep_for(legacy.id) or remembered(legacy, stored)
+        if meaning is not None and keep is None:
+            raise _Undecided(legacy.id)
+        kept[0] = keep
+        return migrated_schedule(
+            legacy, source=source, options=options, stored=stored, meaning=meaning, keep=keep
+        )
 
     try:
         written = write_schedule(store, legacy.id, adopted, now=now, dry_run=dry_run)
     except _ManagedElsewhere as exc:
         return Outcome(legacy.id, Action.KEPT, str(exc))
+    except _Undecided:
+        # Decided before writing (:func:`adopt`); met while writing only when a remembered
+        # decision vanished meanwhile (the schedule deleted or replaced): that one waits.
+        return Outcome(
+            legacy.id, Action.UNDECIDED, f"{legacy.cron_time!r}: which meaning to keep is not decided"
+        )
     except Conflict as exc:
         return Outcome(legacy.id, Action.KEPT, f"changed while migrating: {exc}")
     except InvalidValue as exc:
-        return Outcome(legacy.id, Action.INVALID, f"{exc.field}: {exc.reason}")
+        detail = f"{exc.field}: {exc.reason}"
+        if meaning is not None and kept[0] is Keep.CLOCKWORK:
+            detail += (
+                f"; --meaning {legacy.id}=original writes the original's meaning, {meaning.translation!r}"
+            )
+        return Outcome(legacy.id, Action.INVALID, detail)
     action = _ACTIONS[written.change]
     if action is Action.UNCHANGED:
-        return Outcome(legacy.id, action)
+        return Outcome(legacy.id, action, kept=kept[0])
     schedule = written.record.schedule
-    return Outcome(legacy.id, action, f"{schedule.expression} -> {schedule.target.params}")
+    params = dict(sorted(schedule.target.params.items()))
+    return Outcome(legacy.id, action, f"{schedule.expression} -> {params}", kept=kept[0])
 
 
 def summary(outcomes: Iterable[Outcome]) -> str:

@@ -6,6 +6,7 @@ schedule); the report is read as a user reads it (text) or as a script does (``-
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from collections.abc import Iterator
@@ -438,3 +439,219 @@ class TestWhatTheOriginalDid:
         ]
         with closing(open_store(backend.url(table))) as store:
             assert list(store.list()) == []
+
+
+#: Expressions whose meaning differs between the original and clockwork, by item id, with
+#: the original's meaning in clockwork's syntax.
+DIFFERENT = {
+    "step-without-range": ("5/15 * * * *", "5 * * * *"),
+    "trailing-space": ("0,30 * * * * ", "0,30 * * * * *"),
+    "doubled-spaces": ("*/2  *  * * *", "*/2 * * * * *"),
+    "empty": ("", "* * * * *"),
+    "four-fields": ("*/2 * * *", "* */2 * * *"),
+    "seven-fields": ("0 0 12 * * * 2026", "0 12 * * *"),
+    "descending-list": ("30,5 * * * *", "30 * * * *"),
+}
+#: The ones clockwork refuses as they are.
+REFUSED = {"empty", "four-fields", "seven-fields"}
+
+
+def seconds_between(fires: list[str]) -> set[float]:
+    instants = [datetime.fromisoformat(fire) for fire in fires]
+    return {(later - earlier).total_seconds() for earlier, later in itertools.pairwise(instants)}
+
+
+@pytest.fixture
+def differing(backend: Backend, fresh: str) -> str:
+    """The original's table: one schedule whose meaning is the same, and each of DIFFERENT."""
+    items = [legacy_item(), *(legacy_item(key, cron_time=text) for key, (text, _) in DIFFERENT.items())]
+    legacy_table(backend, fresh, items)
+    return fresh
+
+
+class TestExpressionsThatMeanSomethingElse:
+    """``5/15 * * * *`` fired hourly under the original; clockwork reads it every 15 minutes."""
+
+    def test_a_dry_run_reports_both_meanings_of_each_with_their_first_fires(
+        self, backend: Backend, table: str, differing: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        status, report = migrate_json(capsys, backend, table, differing, "--dry-run")
+        rows = {row["id"]: row for row in report["items"]}
+        assert status == 1
+        assert (rows[LEGACY_ID]["action"], rows[LEGACY_ID]["meaning"]) == ("created", None)
+        assert sorted(report["undecided"]) == sorted(DIFFERENT)
+        for key, (text, translation) in DIFFERENT.items():
+            meaning = rows[key]["meaning"]
+            assert rows[key]["action"] == "undecided", key
+            assert (meaning["text"], meaning["translation"], meaning["kept"]) == (text, translation, None)
+            assert len(meaning["original"]) == 5, key
+            assert bool(meaning["clockwork_error"]) == (key in REFUSED), key
+            assert len(meaning["clockwork"]) == (0 if key in REFUSED else 5), key
+            assert meaning["why"], key
+        step = rows["step-without-range"]["meaning"]
+        assert {datetime.fromisoformat(f).minute for f in step["original"]} == {5}
+        assert seconds_between(step["original"]) == {3600}
+        assert seconds_between(rows["trailing-space"]["meaning"]["original"]) == {30}
+        assert seconds_between(rows["doubled-spaces"]["meaning"]["original"]) == {2}
+        assert seconds_between(rows["empty"]["meaning"]["original"]) == {60}
+        assert {
+            datetime.fromisoformat(f).minute for f in rows["descending-list"]["meaning"]["clockwork"]
+        } == {5, 30}
+        assert {datetime.fromisoformat(f).minute for f in rows["descending-list"]["meaning"]["original"]} == {
+            30
+        }
+        assert rows["seven-fields"]["meaning"]["clockwork_error"].startswith(
+            "'0 0 12 * * * 2026': has 7 fields"
+        )
+        with closing(open_store(backend.url(table))) as store:
+            assert list(store.list()) == []
+
+    def test_the_text_report_shows_each_meaning_under_its_schedule(
+        self, backend: Backend, table: str, differing: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        status, out = migrate(capsys, backend, table, differing, "--dry-run")
+        lines = out.splitlines()
+        at = lines.index("undecided step-without-range: '5/15 * * * *': which meaning to keep is not decided")
+        assert status == 1
+        assert (
+            lines[at + 1]
+            == " " * 10 + "means something else in clockwork: '5/15': the original reads a/s as a alone"
+        )
+        assert lines[at + 2].startswith(" " * 10 + "  the original fires:  ")
+        assert lines[at + 3].startswith(" " * 10 + "  clockwork fires:     ")
+        assert (
+            lines[at + 4]
+            == " " * 10 + "--meaning original writes '5 * * * *'; --meaning clockwork keeps '5/15 * * * *'"
+        )
+        empty = lines.index("undecided empty: '': which meaning to keep is not decided")
+        assert lines[empty + 3].startswith(" " * 10 + "  clockwork refuses it: '': the expression is empty")
+        assert lines[-2] == (
+            "7 schedules need a decision: --meaning original or --meaning clockwork (every schedule), "
+            "--meaning ID=original|clockwork (one)"
+        )
+        assert lines[-1] == (
+            f"dry run, nothing written: 1 created, 7 undecided; 7 mean something else in clockwork "
+            f"(from {differing} into {table})"
+        )
+
+    def test_without_a_decision_it_writes_nothing_at_all(
+        self, backend: Backend, table: str, differing: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        status, out = migrate(capsys, backend, table, differing)
+        assert status == 1
+        assert out.splitlines()[-1].startswith("nothing written: 1 created, 7 undecided; ")
+        with closing(open_store(backend.url(table))) as store:
+            assert list(store.list()) == [], "not even the schedule that needs no decision"
+
+    def test_meaning_original_writes_the_original_s_meaning_and_keeps_the_text_in_the_origin(
+        self, backend: Backend, table: str, differing: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        status, out = migrate(capsys, backend, table, differing, "--meaning", "original")
+        assert (status, out.splitlines()[-1]) == (
+            0,
+            f"8 created; 7 mean something else in clockwork (from {differing} into {table})",
+        )
+        with closing(open_store(backend.url(table))) as store:
+            for key, (text, translation) in DIFFERENT.items():
+                schedule = store.get(key).schedule
+                assert schedule.expression == translation, key
+                assert (schedule.origin["cron_time"], schedule.origin["meaning"]) == (text, "original"), key
+            plain = store.get(LEGACY_ID).schedule
+        assert (plain.expression, "meaning" in plain.origin) == ("0 3 * * *", False)
+
+    def test_meaning_clockwork_keeps_the_text_and_cannot_keep_one_clockwork_refuses(
+        self, backend: Backend, table: str, differing: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        status, report = migrate_json(capsys, backend, table, differing, "--meaning", "clockwork")
+        rows = {row["id"]: row for row in report["items"]}
+        assert status == 1
+        assert {key for key, row in rows.items() if row["action"] == "invalid"} == REFUSED
+        assert rows["empty"]["detail"].endswith(
+            "; --meaning empty=original writes the original's meaning, '* * * * *'"
+        )
+        with closing(open_store(backend.url(table))) as store:
+            for key, (text, _) in DIFFERENT.items():
+                if key in REFUSED:
+                    continue
+                schedule = store.get(key).schedule
+                assert (schedule.expression, schedule.origin["meaning"]) == (text, "clockwork"), key
+                assert rows[key]["meaning"]["kept"] == "clockwork"
+
+    def test_a_decision_for_one_schedule_wins_over_the_one_for_all(
+        self, backend: Backend, table: str, differing: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        each = [flag for key in sorted(REFUSED) for flag in ("--meaning", f"{key}=original")]
+        status, _ = migrate(capsys, backend, table, differing, "--meaning", "clockwork", *each)
+        assert status == 0
+        with closing(open_store(backend.url(table))) as store:
+            assert store.get("four-fields").schedule.expression == "* */2 * * *"
+            assert store.get("step-without-range").schedule.expression == "5/15 * * * *"
+
+    def test_a_decision_is_remembered_for_the_same_text_and_asked_again_for_a_new_one(
+        self, backend: Backend, table: str, differing: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        migrate(capsys, backend, table, differing, "--meaning", "original")
+        status, out = migrate(capsys, backend, table, differing)
+        assert (status, out.splitlines()[-1]) == (
+            0,
+            f"8 unchanged; 7 mean something else in clockwork (from {differing} into {table})",
+        )
+        backend.client().put_item(
+            TableName=differing,
+            Item=legacy_item("descending-list", cron_time="45,15 * * * *", last_updated="2017"),
+        )
+        status, report = migrate_json(capsys, backend, table, differing)
+        assert (status, report["undecided"], report["written"]) == (1, ["descending-list"], False)
+        with closing(open_store(backend.url(table))) as store:
+            assert store.get("descending-list").schedule.expression == "30 * * * *"
+
+    @pytest.mark.parametrize(
+        "case",
+        [
+            (("--meaning", "theirs"), "'theirs' is not original, clockwork, ID=original or ID=clockwork"),
+            (
+                ("--meaning", "original", "--meaning", "clockwork"),
+                "gives both original and clockwork for every schedule",
+            ),
+            (
+                ("--meaning", "empty=original", "--meaning", "empty=clockwork"),
+                "gives both original and clockwork for 'empty'",
+            ),
+            (("--meaning", "nope=original"), "no item 'nope' in table"),
+        ],
+    )
+    def test_a_bad_meaning_is_one_line_and_nothing_is_written(
+        self,
+        backend: Backend,
+        table: str,
+        differing: str,
+        capsys: pytest.CaptureFixture[str],
+        case: tuple[tuple[str, ...], str],
+    ) -> None:
+        flags, error = case
+        status, out, err = clockwork(
+            capsys, "dynamodb", "migrate", "--from", differing, *flags, "--store", backend.url(table)
+        )
+        assert (status, out) == (2, "")
+        assert err.splitlines()[0].startswith(f"clockwork: --meaning: {error}")
+        assert len(err.splitlines()) == 1
+        with closing(open_store(backend.url(table))) as store:
+            assert list(store.list()) == []
+
+
+class TestWhatTheOriginalsWorkerCouldNotUse:
+    def test_a_day_name_its_worker_could_not_resolve_is_migrated_and_reported_as_never_fired(
+        self, backend: Backend, table: str, fresh: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        legacy_table(backend, fresh, [legacy_item(), legacy_item("sundays", cron_time="0 0 * * sun")])
+        status, out = migrate(capsys, backend, table, fresh)
+        lines = out.splitlines()
+        at = next(n for n, line in enumerate(lines) if line.startswith("created   sundays: 0 0 * * sun -> "))
+        assert status == 0
+        assert lines[at + 1].startswith(
+            " " * 10
+            + "never fired by the original: the worker's cron-parser 0.6.2 refuses it: Cannot resolve alias"
+        )
+        assert lines[-1] == f"2 created; 1 never fired by the original (from {fresh} into {table})"
+        with closing(open_store(backend.url(table))) as store:
+            assert store.get("sundays").schedule.expression == "0 0 * * sun"
