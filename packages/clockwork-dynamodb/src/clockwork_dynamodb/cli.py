@@ -6,23 +6,20 @@ The table is the one the store URL names (``--store`` or ``CLOCKWORK_STORE``)::
     clockwork dynamodb describe --store 'dynamodb://clockwork?region=eu-west-1'
     clockwork dynamodb migrate --from SchedulerTable --store 'dynamodb://clockwork?region=eu-west-1'
 
-Exit status: 0 done; 1 the table has problems (``describe``) or legacy items could not
-be adopted (``migrate``); 2 bad input (a store URL that is not ``dynamodb://``).
+Exit status: 0 done; 1 the table has problems (``describe``), or legacy items need a
+decision or could not be adopted (``migrate``: see :mod:`clockwork_dynamodb.migrate_command`);
+2 bad input (a store URL that is not ``dynamodb://``, a flag).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
 from typing import Any
 
-from clockwork_core.display import printable
 from clockwork_core.errors import InvalidValue
 
-from clockwork_dynamodb import location, migrate, schema, tables
-from clockwork_dynamodb.calls import Calls, TableMissing
-from clockwork_dynamodb.store import DynamoDBStore
+from clockwork_dynamodb import location, migrate_command, schema, tables
 
 OK, FAILURE = 0, 1
 
@@ -61,18 +58,7 @@ def add_commands(subparsers: Any) -> None:
     describe.add_argument("--json", action="store_true", help="print JSON")
     describe.set_defaults(handler=run_describe)
 
-    adopt = commands.add_parser(
-        "migrate",
-        help="adopt the schedules of an original aws-ecs-clockwork table (idempotent)",
-        description="Adopt each schedule of the original aws-ecs-clockwork's table (--from) into the "
-        "store's table, keeping its id, name and expression, with an ecs target. Safe to run again: "
-        "unchanged schedules are left alone, changed ones updated, and schedules clockwork now "
-        "manages are kept. The original's table is only read.",
-    )
-    adopt.add_argument("--from", dest="source", required=True, metavar="TABLE", help="the original's table")
-    adopt.add_argument("--from-region", metavar="REGION", help="its region (default: the store's)")
-    adopt.add_argument("--dry-run", action="store_true", help="say what would happen; write nothing")
-    adopt.add_argument("--json", action="store_true", help="print JSON (one object per legacy item)")
+    adopt = migrate_command.add_command(commands)
     adopt.set_defaults(handler=run_migrate)
 
     for command in (create, describe, adopt):
@@ -146,35 +132,4 @@ def _described(report: dict[str, Any]) -> str:
 
 
 def run_migrate(args: argparse.Namespace) -> int:
-    where = _location(args)
-    source = location.Location(
-        table=args.source, region=args.from_region or where.region, endpoint_url=where.endpoint_url
-    )
-    if not location.TABLE_NAME.fullmatch(args.source):
-        raise InvalidValue("--from", f"{args.source!r} is not a DynamoDB table name")
-    legacy_client = source.client()
-    client = where.client()
-    try:
-        store = DynamoDBStore(client, where.table, shards=where.shards, retention=where.retention)
-        try:
-            legacy = list(Calls(legacy_client, args.source).scan(ConsistentRead=True))
-        except TableMissing:
-            raise InvalidValue("--from", f"DynamoDB table {args.source!r} does not exist") from None
-        now = datetime.now(UTC).replace(microsecond=0)
-        outcomes = []
-        for outcome in migrate.adopt(store, legacy, source=args.source, now=now, dry_run=args.dry_run):
-            outcomes.append(outcome)
-            if not args.json:
-                detail = f": {outcome.detail}" if outcome.detail else ""
-                # A legacy id is anyone's text: its control characters are shown, not obeyed.
-                print(printable(f"{outcome.action.value:<9} {outcome.schedule_id}{detail}"))
-    finally:
-        client.close()
-        legacy_client.close()
-    if args.json:
-        rows = [{"id": o.schedule_id, "action": o.action.value, "detail": o.detail} for o in outcomes]
-        print(json.dumps({"dry_run": args.dry_run, "items": rows}, indent=2))
-    else:
-        prefix = "dry run, nothing written: " if args.dry_run else ""
-        print(f"{prefix}{migrate.summary(outcomes)} (from {args.source} into {where.table})")
-    return FAILURE if any(o.action is migrate.Action.INVALID for o in outcomes) else OK
+    return migrate_command.run(args, _location(args))
