@@ -27,21 +27,31 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
 from clockwork_core.errors import InvalidValue
-from clockwork_core.model import Schedule, ScheduleRecord
-from clockwork_dynamodb.migrate import CLUSTER_PARAM, LEGACY_KIND, TASK_DEFINITION_PARAM
+from clockwork_core.model import Schedule, ScheduleRecord, Target
 
 from clockwork_cfn_resource.places import Place
+from clockwork_cfn_resource.properties import ECS
 
 ORIGIN_KIND = "cloudformation"
+# What ``clockwork dynamodb migrate`` writes into a migrated schedule's origin: its kind,
+# the original table, and, where it stored another text than the item's, the item's
+# CronTime and which meaning it kept (``original`` or ``clockwork``), and the whole Name.
+LEGACY_KIND = "aws-ecs-clockwork"
+TABLE = "table"
+CRON_TIME_KEY = "cron_time"
+MEANING_KEY = "meaning"
+NAME_KEY = "name"
+#: Written anew by each request, from its own properties.
+TEXT_KEYS = (CRON_TIME_KEY, NAME_KEY)
 #: In the origin of an adopted schedule: where it came from (the original's kind).
 MIGRATED_FROM = "migrated_from"
-#: In the origin: the original table the schedule came from (as the migration wrote it).
-TABLE = "table"
-#: In the origin, when compatibility stored something else: the resource's CronTime, and its Name.
-CRON_TIME_KEY = "cron_time"
-NAME_KEY = "name"
-TEXT_KEYS = (CRON_TIME_KEY, NAME_KEY)
+#: The ``ecs`` launcher parameters of the original's two ECS properties.
+ECS_PARAMS = {"TaskDefinitionArn": "task_definition", "ECSClusterArn": "cluster"}
+#: Every ``ecs`` parameter the properties set; a migration's others (its startedBy, a
+#: handover) have no property, and are kept.
+SET_BY_PROPERTIES = frozenset({*ECS_PARAMS.values(), "region", *ECS.values()})
 #: What a stack's resource writes into the origin itself; the rest of the origin is kept.
 OWN_KEYS = ("kind", "stack", "logical_id")
 #: The original's ids: what its Create answered (a uuid v4).
@@ -135,8 +145,7 @@ def differences_from(schedule: Schedule, properties: Mapping[str, Any]) -> list[
     stored = {
         "CronTime": schedule.origin.get(CRON_TIME_KEY, schedule.expression),
         "Name": schedule.origin.get(NAME_KEY, schedule.name),
-        "TaskDefinitionArn": params.get(TASK_DEFINITION_PARAM, ""),
-        "ECSClusterArn": params.get(CLUSTER_PARAM, ""),
+        **{name: params.get(param, "") for name, param in ECS_PARAMS.items()},
     }
     found = []
     for name, value in stored.items():
@@ -173,3 +182,18 @@ def origin_for(
     if place.original is not None:
         origin[TABLE] = place.original
     return origin
+
+
+def keep_migrated(stored: Schedule, declared: Schedule, properties: Mapping[str, Any]) -> Schedule:
+    """``declared`` with what a migration set and the properties do not: its launch
+    parameters that no property sets (``started_by``, ``handover``), and its missed-fire
+    policy while ``MissedFirePolicy`` is not given."""
+    params = {key: value for key, value in stored.target.params.items() if key not in SET_BY_PROPERTIES}
+    policies = declared.policies
+    if properties.get("MissedFirePolicy") is None:
+        policies = attrs.evolve(policies, missed_fires=stored.policies.missed_fires)
+    return attrs.evolve(
+        declared,
+        target=Target(declared.target.launcher, {**params, **declared.target.params}),
+        policies=policies,
+    )

@@ -27,12 +27,14 @@ from __future__ import annotations
 import difflib
 import enum
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
+from clockwork_core.cron import parse_cron
+from clockwork_core.errors import ClockworkError
 from clockwork_core.model import Target
-from clockwork_dynamodb.migrate import CLUSTER_PARAM, TASK_DEFINITION_PARAM
+from clockwork_core.original_cron import OriginalRefused, compare, lambda_refusal
 from clockwork_ecs.params import CLUSTER, TASK_DEFINITION
 
 from clockwork_cfn_resource import adoption
@@ -55,9 +57,13 @@ TYPO_CUTOFF = 0.8
 NAME_LIMIT = 255
 #: The original's two ECS properties: the ``ecs`` parameter, its check, and a stand-in that passes it.
 ECS_NAMES = {
-    "TaskDefinitionArn": (TASK_DEFINITION_PARAM, TASK_DEFINITION, "family"),
-    "ECSClusterArn": (CLUSTER_PARAM, CLUSTER, "default"),
+    "TaskDefinitionArn": (adoption.ECS_PARAMS["TaskDefinitionArn"], TASK_DEFINITION, "family"),
+    "ECSClusterArn": (adoption.ECS_PARAMS["ECSClusterArn"], CLUSTER, "default"),
 }
+#: The meanings a migration (or this module) records it kept, in the origin's ``meaning``.
+ORIGINAL_MEANING, CLOCKWORK_MEANING = "original", "clockwork"
+#: The instant fires are shown from when there is no request (cfn-lint).
+_LINT_NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class Mode(enum.Enum):
@@ -99,6 +105,8 @@ class Relaxed:
     params: dict[str, str] = attrs.field(factory=dict)
     origin: dict[str, str] = attrs.field(factory=dict)
     kept: list[Kept] = attrs.field(factory=list)
+    #: What even compatibility refuses (a CronTime the original refused).
+    problems: list[Problem] = attrs.field(factory=list)
 
 
 def mode_of(properties: object, origin: Mapping[str, str]) -> Mode:
@@ -130,12 +138,17 @@ def declare(
             parse(properties, schedule_id=schedule_id, default_name=default_name, origin=origin)
         )
     relaxed = relax(properties, schedule_id=schedule_id, origin=origin, now=now)
-    declaration = parse(
-        relaxed.properties,
-        schedule_id=schedule_id,
-        default_name=default_name,
-        origin={**origin, **relaxed.origin},
-    )
+    try:
+        declaration = parse(
+            relaxed.properties,
+            schedule_id=schedule_id,
+            default_name=default_name,
+            origin={**origin, **relaxed.origin},
+        )
+    except InvalidProperties as exc:
+        raise InvalidProperties([*relaxed.problems, *exc.problems]) from None
+    if relaxed.problems:
+        raise InvalidProperties(relaxed.problems)
     if relaxed.params:
         schedule = declaration.schedule
         params = {**schedule.target.params, **relaxed.params}
@@ -169,6 +182,9 @@ def relax(
                     f"ignored: not a clockwork property{maybe}; {ORIGINAL_NAME} ignored it too",
                 )
             )
+    cron_time = relaxed.properties.get("CronTime")
+    if isinstance(cron_time, str):
+        _cron(relaxed, cron_time, schedule_id=schedule_id, origin=origin, now=now or _LINT_NOW)
     _name(relaxed)
     for name in ECS_NAMES:
         _ecs(relaxed, name, intrinsics)
@@ -179,6 +195,70 @@ def typo_of(name: str) -> str | None:
     """The known property ``name`` is most likely a typo of (``TimeZon``: ``TimeZone``), if any."""
     found = difflib.get_close_matches(name, KNOWN, n=1, cutoff=TYPO_CUTOFF)
     return found[0] if found else None
+
+
+def _cron(relaxed: Relaxed, text: str, *, schedule_id: str, origin: Mapping[str, str], now: datetime) -> None:
+    """The CronTime as the original read it: its meaning in clockwork's syntax, unless the
+    migration chose clockwork's (and clockwork reads the text)."""
+    refusal = lambda_refusal(text)
+    if refusal is not None:
+        relaxed.properties["CronTime"] = "* * * * *"  # judged here, not again
+        relaxed.problems.append(Problem(("CronTime",), _refused(text, schedule_id, refusal)))
+        return
+    try:
+        meaning = compare(text, now=now, schedule_id=schedule_id)
+    except OriginalRefused as exc:
+        if _clockwork_error(text, schedule_id) is None:
+            relaxed.kept.append(
+                Kept(
+                    ("CronTime",),
+                    "",
+                    f"{text!r}: {ORIGINAL_NAME}'s worker never fired it ({exc.reason}); "
+                    "read as clockwork reads it",
+                )
+            )
+        return  # otherwise clockwork's own check says what is wrong
+    if meaning is None:
+        return
+    relaxed.origin[adoption.CRON_TIME_KEY] = text
+    if origin.get(adoption.MEANING_KEY) == CLOCKWORK_MEANING and meaning.clockwork_error is None:
+        relaxed.origin[adoption.MEANING_KEY] = CLOCKWORK_MEANING
+        relaxed.kept.append(
+            Kept(
+                ("CronTime",),
+                "",
+                f"{text!r} read as clockwork reads it, as the migration chose ({meaning.why})",
+            )
+        )
+        return
+    relaxed.properties["CronTime"] = meaning.translation
+    relaxed.origin[adoption.MEANING_KEY] = ORIGINAL_MEANING
+    relaxed.kept.append(
+        Kept(
+            ("CronTime",),
+            meaning.clockwork_error or "",
+            f"{text!r} kept with {ORIGINAL_NAME}'s meaning, stored as {meaning.translation!r} ({meaning.why})",
+        )
+    )
+
+
+def _clockwork_error(text: str, schedule_id: str) -> str | None:
+    try:
+        parse_cron(text, "UTC", schedule_id)
+    except ClockworkError as exc:
+        return str(exc)
+    return None
+
+
+def _refused(text: str, schedule_id: str, refusal: str) -> str:
+    """Why a CronTime the original's Lambda refused is refused here too."""
+    error = _clockwork_error(text, schedule_id)
+    if error is not None:
+        return f"{error}; {ORIGINAL_NAME}'s Lambda refused it too ({refusal})"
+    return (
+        f"{text!r}: {ORIGINAL_NAME}'s Lambda refused it ({refusal}), and compatibility mode reads a "
+        "CronTime as the original did; give Compatibility: Strict to read it as clockwork does"
+    )
 
 
 def _name(relaxed: Relaxed) -> None:

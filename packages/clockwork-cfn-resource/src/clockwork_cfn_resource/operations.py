@@ -95,9 +95,8 @@ def _now() -> datetime:
 
 
 def create(event: Mapping[str, Any], open_store: OpenStore, guard: Guard) -> Outcome:
-    physical_id = schedule_id(event)
     place = place_of(event.get("ResourceProperties"))
-    return _put(event, _Request(physical_id, place), open_store, guard)
+    return _put(_Request(event, schedule_id(event), place), open_store, guard)
 
 
 def update(event: Mapping[str, Any], open_store: OpenStore, guard: Guard) -> Outcome:
@@ -107,7 +106,7 @@ def update(event: Mapping[str, Any], open_store: OpenStore, guard: Guard) -> Out
     if old_place is None or old_place.store != place.store or not SCHEDULE_ID.fullmatch(old_id):
         # Another store: a new resource; CloudFormation deletes the old one.
         return create(event, open_store, guard)
-    return _put(event, _Request(old_id, place, old_place), open_store, guard)
+    return _put(_Request(event, old_id, place, old_place), open_store, guard)
 
 
 def delete(event: Mapping[str, Any], open_store: OpenStore, guard: Guard) -> Outcome:
@@ -146,43 +145,58 @@ def delete(event: Mapping[str, Any], open_store: OpenStore, guard: Guard) -> Out
 
 @attrs.frozen
 class _Request:
-    """The schedule a Create or an Update writes: its id, its place, and (Update) the old place."""
+    """A Create or an Update: the schedule's id, its place, and (Update) the old place."""
 
+    event: Mapping[str, Any]
     schedule_id: str
     place: Place
     old_place: Place | None = None
+    now: datetime = attrs.field(factory=_now)
 
     @property
     def places(self) -> list[Place]:
         return [self.place] if self.old_place is None else [self.place, self.old_place]
 
+    def declare(self, stored: ScheduleRecord | None) -> compat.Compatible:
+        """What the resource declares over ``stored``, if the resource owns ``stored``."""
+        properties = self.event.get("ResourceProperties")
+        is_update = self.old_place is not None
+        if stored is not None:
+            declared = [properties, self.event.get("OldResourceProperties")] if is_update else [properties]
+            adoption.check_owner(stored, self.event, self.places, declared)
+        origin = adoption.origin_for(self.event, stored, self.place, self.schedule_id, update=is_update)
+        made = compat.declare(
+            properties,
+            schedule_id=self.schedule_id,
+            default_name=str(self.event.get("LogicalResourceId", "")),
+            origin=origin,
+            now=self.now,
+        )
+        if (
+            stored is None
+            or not adoption.is_original(stored.schedule.origin)
+            or not isinstance(properties, Mapping)
+        ):
+            return made
+        schedule = adoption.keep_migrated(stored.schedule, made.declaration.schedule, properties)
+        return attrs.evolve(made, declaration=attrs.evolve(made.declaration, schedule=schedule))
 
-def _put(event: Mapping[str, Any], request: _Request, open_store: OpenStore, guard: Guard) -> Outcome:
+
+def _put(request: _Request, open_store: OpenStore, guard: Guard) -> Outcome:
     """Make the store hold what the resource declares: create it, or change it if it differs."""
-    properties = event.get("ResourceProperties")
-    is_update = request.old_place is not None
-    declared = [properties, event.get("OldResourceProperties")] if is_update else [properties]
-    default_name = str(event.get("LogicalResourceId", ""))
-    now = _now()
     kept: list[compat.Kept] = []
 
     def define(stored: ScheduleRecord | None) -> Schedule:
-        if stored is not None:
-            adoption.check_owner(stored, event, request.places, declared)
-        origin = adoption.origin_for(event, stored, request.place, request.schedule_id, update=is_update)
-        made = compat.declare(
-            properties, schedule_id=request.schedule_id, default_name=default_name, origin=origin, now=now
-        )
+        made = request.declare(stored)
         kept[:] = made.kept
         guard()
         return made.declaration.schedule
 
-    if not is_update:
-        # A new resource's properties are checked before the store is reached.
-        define(None)
+    if request.old_place is None:
+        request.declare(None)  # a new resource's properties are checked before the store is reached
     store = open_store(request.place.table, request.place.region)
     try:
-        written = write_schedule(store, request.schedule_id, define, now=now)
+        written = write_schedule(store, request.schedule_id, define, now=request.now)
     finally:
         store.close()
     schedule = written.record.schedule
@@ -205,7 +219,7 @@ def _put(event: Mapping[str, Any], request: _Request, open_store: OpenStore, gua
             item,
             extra={"action": "cfn_compatibility_kept", "schedule": schedule.id, "property": item.property},
         )
-    return Outcome(schedule.id, attributes(schedule, now), "\n".join(str(item) for item in kept))
+    return Outcome(schedule.id, attributes(schedule, request.now), "\n".join(str(item) for item in kept))
 
 
 OPERATIONS: dict[str, Callable[[Mapping[str, Any], OpenStore, Guard], Outcome]] = {

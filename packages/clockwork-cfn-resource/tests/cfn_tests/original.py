@@ -6,20 +6,25 @@
 * its sample events, in the shape of the original's ``lambda_function/events/*.json``: a
   ``Custom::ScheduleTask`` of the stack ``stack-name``, logical id ``123456``, in
   ``eu-west-1``, with the table ``TestSchedulerDynamoDBTable`` replaced by the test's;
-* the migration: every item read back and adopted by ``clockwork_dynamodb.migrate``.
+* the migration: ``clockwork dynamodb migrate --from ORIGINAL --store dynamodb://CLOCKWORK``,
+  run as users run it.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from clockwork_core.store import Store
-from clockwork_dynamodb import migrate
 from clockwork_dynamodb.location import client_config
 from clockwork_dynamodb.store import DynamoDBStore
 from clockwork_dynamodb.testing.emulators import Backend, create_table, delete_table
@@ -124,8 +129,25 @@ def put_item(
         dynamodb.put_item(TableName=table, Item={key: {"S": value} for key, value in item.items()})
 
 
-def run_migration(moto: Backend, original: str, store: Store, *, now: datetime) -> list[migrate.Outcome]:
-    """Every item of ``original`` adopted into ``store``, as ``clockwork dynamodb migrate`` does."""
-    with closing(client(moto)) as dynamodb:
-        items = dynamodb.scan(TableName=original, ConsistentRead=True)["Items"]
-    return list(migrate.adopt(store, items, source=original, now=now))
+def run_migration(moto: Backend, original: str, target: str) -> str:
+    """``clockwork dynamodb migrate`` from ``original`` into ``target``; its output."""
+    script = shutil.which("clockwork", path=sysconfig.get_path("scripts")) or shutil.which(
+        "clockwork", path=str(Path(sys.executable).parent)
+    )
+    assert script, "the clockwork command is not installed next to this Python"
+    store = f"dynamodb://{target}?region={REGION}&endpoint_url={moto.endpoint}"
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    done = subprocess.run(
+        [script, "dynamodb", "migrate", "--from", original, "--store", store],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    return done.stdout
