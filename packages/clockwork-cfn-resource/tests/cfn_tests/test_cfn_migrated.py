@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from clockwork_cfn_resource.handler import handler
-from clockwork_cfn_resource.testing import LambdaContext, ResponseServer
+from clockwork_cfn_resource.testing import LambdaContext, ResponseServer, SilentEndpoint
 from clockwork_core.errors import ScheduleNotFound
 from clockwork_core.model import Run, RunStatus
 from clockwork_core.testing.support import T0
@@ -325,6 +325,24 @@ class TestAdoption:
 
 
 class TestTheVariable:
+    def test_a_request_that_times_out_names_the_table_it_waited_for(
+        self, places: tuple[str, str], responses: ResponseServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        original, target = places
+        silent = SilentEndpoint(drip=True)
+        monkeypatch.setenv("CLOCKWORK_DYNAMODB_ENDPOINT_URL", silent.url)
+        try:
+            handler(
+                orig.sample("Create", orig.properties(original), responses.url()), LambdaContext(timeout=6)
+            )
+            [received] = responses.wait(1)
+        finally:
+            silent.close()
+        assert received.document["Status"] == "FAILED"
+        assert received.document["Reason"].startswith(
+            f"timed out: DynamoDB table {target!r} did not answer in time"
+        )
+
     @pytest.mark.parametrize(
         "case",
         [
