@@ -82,7 +82,9 @@ class Kept:
 
     @property
     def property(self) -> str:
-        return render(self.path)
+        """The property as the user reads it (an unknown name of any length shown cut short)."""
+        text = render(self.path)
+        return text if len(text) <= 100 else text[:97] + "..."
 
     def __str__(self) -> str:
         return f"{self.property}: {self.kept}"

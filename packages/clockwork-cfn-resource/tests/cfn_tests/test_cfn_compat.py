@@ -413,3 +413,19 @@ class TestWhatTheMigrationDecided:
         )
         assert _send(given, responses)["Status"] == "SUCCESS"
         assert store_in.get(orig.SAMPLE_ID).schedule.policies.missed_fires is MissedFires.LATEST
+
+
+class TestTheWarnings:
+    def test_a_typo_is_named_and_a_long_unknown_name_is_shown_cut_short(
+        self, places: tuple[str, str], migrated: DynamoDBStore, responses: ResponseServer
+    ) -> None:
+        original, _ = places
+        sent = _update(original, responses.url(), TimeZon="Europe/Paris", **{"N" * 300: "x"})
+        answer = _send(sent, responses)
+        assert answer["Status"] == "SUCCESS", answer
+        assert answer["Reason"].split("\n") == [
+            "TimeZon: ignored: not a clockwork property (did you mean 'TimeZone'?); aws-ecs-clockwork "
+            "ignored it too",
+            f"{'N' * 97}...: ignored: not a clockwork property; aws-ecs-clockwork ignored it too",
+        ]
+        assert migrated.get(orig.SAMPLE_ID).schedule.timezone == "UTC"

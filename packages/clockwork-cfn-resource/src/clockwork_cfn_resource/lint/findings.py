@@ -87,7 +87,7 @@ def judged(properties: Mapping[str, Any]) -> Iterator[tuple[str, Path, str]]:
         yield from ((problem.kind, problem.path, message(problem)) for problem in strict)
         return
     relaxed = compat.relax(properties, schedule_id="check", origin={}, now=None, intrinsics=True)
-    kept = [item for item in relaxed.kept if item.property in KNOWN or compat.typo_of(item.property) is None]
+    kept = [item for item in relaxed.kept if _not_a_typo(str(item.path[0]))]
     covered = {item.path for item in kept}
     errors = [problem for problem in strict if problem.path[:1] not in covered]
     if mode is compat.Mode.ORIGINAL:  # typos, and what compatibility refuses
@@ -105,6 +105,10 @@ def judged(properties: Mapping[str, Any]) -> Iterator[tuple[str, Path, str]]:
                     problem.path,
                     f"{problem.property}: in {_COMPAT} an Update refuses it: {problem.message}",
                 )
+
+
+def _not_a_typo(name: str) -> bool:
+    return name in KNOWN or compat.typo_of(name) is None
 
 
 _COMPAT = f"compatibility mode (schedules from {compat.ORIGINAL_NAME})"
