@@ -16,6 +16,7 @@ import pytest
 from clockwork_cfn_resource.handler import handler
 from clockwork_cfn_resource.testing import LambdaContext, ResponseServer, thaw
 from clockwork_core.model import MissedFires, Policies, Schedule, Target
+from clockwork_core.original_cron import compare
 from clockwork_core.schedules import write_schedule
 from clockwork_core.testing.support import T0
 from clockwork_dynamodb.store import DynamoDBStore
@@ -188,33 +189,12 @@ class TestCronTimeKeepsTheOriginalsMeaning:
     @pytest.mark.parametrize(
         "case",
         [
-            (
-                "*/2 * * *",
-                "* */2 * * *",
-                "fewer than 5 fields: the original aligns them to the right of '0 * * * * *', so '*/2' is "
-                "its hour",
-            ),
-            (
-                "",
-                "* * * * *",
-                "an empty text: the original fills every field from '0 * * * * *', every minute",
-            ),
-            (
-                "0 0 * * * * 2026",
-                "0 * * * *",
-                "7 fields: the original reads the first six, seconds first, and ignores the rest",
-            ),
-            ("5/15 * * * *", "5 * * * *", "'5/15': the original reads a/s as a alone"),
-            (
-                "0,30 * * * * ",
-                "0,30 * * * * *",
-                "a trailing space adds a seconds field (the original splits on each space)",
-            ),
-            (
-                "*/2  *  * * *",
-                "*/2 * * * * *",
-                "doubled spaces: each adds an empty field, which the original reads as its default",
-            ),
+            ("*/2 * * *", "* */2 * * *", "fewer than 5 fields"),
+            ("", "* * * * *", "an empty text"),
+            ("0 0 * * * * 2026", "0 * * * *", "7 fields"),
+            ("5/15 * * * *", "5 * * * *", "'5/15'"),
+            ("0,30 * * * * ", "0,30 * * * * *", "a trailing space"),
+            ("*/2  *  * * *", "*/2 * * * * *", "doubled spaces"),
         ],
     )
     def test_it_is_stored_in_clockwork_s_syntax_and_the_text_stays_in_the_origin(
@@ -226,10 +206,16 @@ class TestCronTimeKeepsTheOriginalsMeaning:
         case: tuple[str, str, str],
     ) -> None:
         original, _ = places
-        text, stored, why = case
+        text, stored, cause = case
         answer = _send(_update(original, responses.url(), CronTime=text), responses)
         assert (answer["Status"], answer["PhysicalResourceId"]) == ("SUCCESS", orig.SAMPLE_ID), answer
-        line = f"CronTime: {text!r} kept with aws-ecs-clockwork's meaning, stored as {stored!r} ({why})"
+        # The cause is original_cron's to word; the line names it.
+        meaning = compare(text, now=T0, schedule_id=orig.SAMPLE_ID)
+        assert meaning is not None
+        assert meaning.why.startswith(cause)
+        line = (
+            f"CronTime: {text!r} kept with aws-ecs-clockwork's meaning, stored as {stored!r} ({meaning.why})"
+        )
         assert answer["Reason"] == line
         assert _warnings(caplog) == [f"schedule {orig.SAMPLE_ID}: {line}"]
         schedule = migrated.get(orig.SAMPLE_ID).schedule
@@ -375,9 +361,10 @@ class TestWhatTheMigrationDecided:
             orig.sample("Update", new, responses.url(), physical_id=orig.SAMPLE_ID, old=old), responses
         )
         assert answer["Status"] == "SUCCESS", answer
+        meaning = compare("5/15 * * * *", now=T0, schedule_id=orig.SAMPLE_ID)
+        assert meaning is not None
         assert answer["Reason"] == (
-            "CronTime: '5/15 * * * *' read as clockwork reads it, as the migration chose ('5/15': the "
-            "original reads a/s as a alone)"
+            f"CronTime: '5/15 * * * *' read as clockwork reads it, as the migration chose ({meaning.why})"
         )
         schedule = store_in.get(orig.SAMPLE_ID).schedule
         assert (schedule.expression, schedule.name) == ("5/15 * * * *", "Accruals")

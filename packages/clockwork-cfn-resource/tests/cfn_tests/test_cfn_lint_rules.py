@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 from clockwork_cfn_resource import lint
 from clockwork_cfn_resource.lint.findings import Finding, findings, schedule_resources
 from clockwork_cfn_resource.properties import KNOWN
+from clockwork_core.original_cron import compare
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: The ways cfn-lint is run: with the rules named as a module, given as a directory, without them.
@@ -95,6 +97,13 @@ BAD_FINDINGS = [
 ]
 
 
+def _why(text: str) -> str:
+    """original_cron's words for why the original read ``text`` otherwise."""
+    meaning = compare(text, now=datetime(2026, 1, 1, tzinfo=UTC), schedule_id="check")
+    assert meaning is not None
+    return meaning.why
+
+
 COMPATIBILITY = "compatibility mode (schedules from aws-ecs-clockwork)"
 ORIGINAL_FINDINGS = [
     (
@@ -109,13 +118,13 @@ ORIGINAL_FINDINGS = [
         "CronTime: a strict Update refuses it ('*/2 * * *': has 4 fields; cron needs 5 (minute hour "
         "day-of-month month day-of-week) or 6 (seconds first): did you mean '*/2 * * * *'?); in "
         f"{COMPATIBILITY}: '*/2 * * *' kept with aws-ecs-clockwork's meaning, stored as '* */2 * * *' "
-        "(fewer than 5 fields: the original aligns them to the right of '0 * * * * *', so '*/2' is its hour)",
+        f"({_why('*/2 * * *')})",
     ),
     (
         "W9104",
         28,
         f"CronTime: a strict Update reads it as clockwork does; in {COMPATIBILITY}: '5/15 * * * *' kept "
-        "with aws-ecs-clockwork's meaning, stored as '5 * * * *' ('5/15': the original reads a/s as a alone)",
+        f"with aws-ecs-clockwork's meaning, stored as '5 * * * *' ({_why('5/15 * * * *')})",
     ),
     (
         "W9104",
