@@ -165,12 +165,15 @@ def _answer(event: Mapping[str, Any], deadline: Deadline) -> Response:
         )
     outcome: list[Outcome] = []
     failure: list[BaseException] = []
+    opened: list[str] = []
+
+    def open_store(table: str, region: str | None) -> Store:
+        opened.append(table)  # the table named, or the one that holds what was migrated from it
+        return _open(table, region, deadline)
 
     def run() -> None:
         try:
-            outcome.append(
-                operation(event, lambda table, region: _open(table, region, deadline), deadline.guard)
-            )
+            outcome.append(operation(event, open_store, deadline.guard))
         except BaseException as exc:
             failure.append(exc)
 
@@ -179,7 +182,7 @@ def _answer(event: Mapping[str, Any], deadline: Deadline) -> Response:
     thread.join(max(0.0, deadline.left()))
     if thread.is_alive():
         deadline.expired.set()
-        return Response(FAILED, physical_id, _timed_out(event))
+        return Response(FAILED, physical_id, _timed_out(event, opened[-1] if opened else None))
     if failure:
         return Response(FAILED, physical_id, _reason(failure[0]))
     done = outcome[0]
@@ -205,10 +208,11 @@ def _reason(exc: BaseException) -> str:
     return f"unexpected error ({type(exc).__name__}: {exc}); see the function's log"
 
 
-def _timed_out(event: Mapping[str, Any]) -> str:
-    properties = event.get("ResourceProperties")
-    table = properties.get("SchedulerDynamoDBTable") if isinstance(properties, Mapping) else None
-    table = table if isinstance(table, str) else None
+def _timed_out(event: Mapping[str, Any], table: str | None) -> str:
+    if table is None:
+        properties = event.get("ResourceProperties")
+        named = properties.get("SchedulerDynamoDBTable") if isinstance(properties, Mapping) else None
+        table = named if isinstance(named, str) else None
     return (
         f"timed out: DynamoDB table {table!r} did not answer in time "
         f"(endpoint {endpoint_url() or 'the region default'}); nothing was written after the time-out"

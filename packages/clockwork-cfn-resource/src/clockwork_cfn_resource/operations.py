@@ -8,12 +8,18 @@ runs:
   replay finds the schedule it already wrote and makes it match.
 * Update writes the new definition only if it differs (through
   :mod:`clockwork_core.schedules`, as every writer does). Changing the table or the region
-  replaces the resource: a new schedule (a new physical id) in the new place;
-  CloudFormation then deletes the old one with a Delete carrying the old properties.
-* Delete removes the schedule if it is there and was declared by this resource. A
-  resource whose Create failed has nothing to delete: its Delete succeeds.
+  to another store replaces the resource: a new schedule (a new physical id) in the new
+  place; CloudFormation then deletes the old one with a Delete carrying the old
+  properties. Naming another table that resolves to the same store (an original table
+  and the clockwork table its schedules were migrated into: :mod:`.places`) is an
+  Update in place, with the same physical id, so nothing is created twice.
+* Delete removes the schedule if it is there and was declared by this resource. It needs
+  only where the schedule is and its id: properties clockwork would refuse do not stop
+  it. A resource whose Create failed has nothing to delete: its Delete succeeds.
 
-Nothing is written before the properties have been checked in full.
+Who may change a schedule is :mod:`.adoption`'s; how the properties are read (strict, or
+compatible with the original aws-ecs-clockwork) is :mod:`.compat`'s. Nothing is written
+before the properties have been checked in full.
 """
 
 from __future__ import annotations
@@ -34,32 +40,20 @@ from clockwork_core.schedules import write_schedule
 from clockwork_core.store import Store
 from clockwork_core.zones import isoformat_z
 
-from clockwork_cfn_resource.properties import Declaration, InvalidProperties, parse
+from clockwork_cfn_resource import adoption, compat
+from clockwork_cfn_resource.places import Place, place_of, raw_place
+from clockwork_cfn_resource.properties import InvalidProperties
 
 log = logging.getLogger(__name__)
 
 #: An endpoint for DynamoDB other than AWS's (an emulator, a VPC endpoint).
 ENDPOINT_VARIABLE = "CLOCKWORK_DYNAMODB_ENDPOINT_URL"
-ORIGIN_KIND = "cloudformation"
-
-
-class NotOurs(InvalidValue):
-    """The schedule by this id was declared by another resource (or not by CloudFormation)."""
-
-    def __init__(self, schedule_id: str, origin: Mapping[str, str]) -> None:
-        declared = (
-            f"resource {origin.get('logical_id')!r} of stack {origin.get('stack')!r}"
-            if origin.get("kind") == ORIGIN_KIND
-            else "something other than CloudFormation"
-        )
-        super().__init__(
-            "PhysicalResourceId", f"schedule {schedule_id!r} exists and was declared by {declared}"
-        )
 
 
 @attrs.frozen
 class Outcome:
-    """What an operation did: the physical id to answer with, and the attributes."""
+    """What an operation did: the physical id to answer with, the attributes, and the reason
+    (on success: what compatibility kept, one line each)."""
 
     physical_id: str
     data: Mapping[str, str] = attrs.field(factory=dict)
@@ -86,23 +80,6 @@ def _clean(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
 
 
-def origin_of(event: Mapping[str, Any]) -> dict[str, str]:
-    return {
-        "kind": ORIGIN_KIND,
-        "stack": str(event.get("StackId", "")),
-        "logical_id": str(event.get("LogicalResourceId", "")),
-    }
-
-
-def declare(event: Mapping[str, Any], properties: object, physical_id: str) -> Declaration:
-    return parse(
-        properties,
-        schedule_id=physical_id,
-        default_name=str(event.get("LogicalResourceId", "")),
-        origin=origin_of(event),
-    )
-
-
 def attributes(schedule: Schedule, now: datetime) -> dict[str, str]:
     """``Fn::GetAtt`` values: ``ScheduleId``, and ``NextFireTime`` (empty when none is due)."""
     upcoming = next_instant(schedule, now) if schedule.enabled else None
@@ -118,41 +95,42 @@ def _now() -> datetime:
 
 
 def create(event: Mapping[str, Any], open_store: OpenStore, guard: Guard) -> Outcome:
-    physical_id = schedule_id(event)
-    declaration = declare(event, event.get("ResourceProperties"), physical_id)
-    return _put(event, declaration, open_store, guard)
+    place = place_of(event.get("ResourceProperties"))
+    return _put(_Request(event, schedule_id(event), place), open_store, guard)
 
 
 def update(event: Mapping[str, Any], open_store: OpenStore, guard: Guard) -> Outcome:
     old_id = str(event.get("PhysicalResourceId", ""))
-    new = event.get("ResourceProperties")
-    old = event.get("OldResourceProperties")
-    if _place(new) != _place(old) or not SCHEDULE_ID.fullmatch(old_id):
-        # Another table or region: a new resource; CloudFormation deletes the old one.
+    place = place_of(event.get("ResourceProperties"))
+    old_place = raw_place(event.get("OldResourceProperties"))
+    if old_place is None or old_place.store != place.store or not SCHEDULE_ID.fullmatch(old_id):
+        # Another store: a new resource; CloudFormation deletes the old one.
         return create(event, open_store, guard)
-    return _put(event, declare(event, new, old_id), open_store, guard)
+    return _put(_Request(event, old_id, place, old_place), open_store, guard)
 
 
 def delete(event: Mapping[str, Any], open_store: OpenStore, guard: Guard) -> Outcome:
+    """Deletes by place and id alone: the rest of the properties is not judged."""
     physical_id = str(event.get("PhysicalResourceId", ""))
-    properties = event.get("ResourceProperties")
     if not SCHEDULE_ID.fullmatch(physical_id):
         return Outcome(physical_id, reason="nothing to delete: the physical id is not a schedule id")
     try:
-        declaration = declare(event, properties, physical_id)
-    except InvalidProperties:
-        # Properties that never passed the checks never wrote anything.
-        return Outcome(physical_id, reason="nothing to delete: the properties were never valid")
+        place = place_of(event.get("ResourceProperties"))
+    except InvalidProperties as exc:
+        # No schedule was ever written for a resource without a place.
+        return Outcome(physical_id, reason=f"nothing to delete: {exc}")
     try:
-        store = open_store(declaration.table, declaration.region)
+        store = open_store(place.table, place.region)
     except InvalidValue as exc:  # no such table (any more), or not a clockwork table
         return Outcome(physical_id, reason=f"nothing to delete: {exc}")
     try:
         try:
             stored = store.get(physical_id)
         except ScheduleNotFound:
-            return Outcome(physical_id, reason="already deleted")
-        _check_ours(stored, event)
+            return Outcome(
+                physical_id, reason=f"nothing to delete: no schedule {physical_id!r} in {place.describe()}"
+            )
+        adoption.check_owner(stored, event, [place])
         guard()
         store.delete(physical_id)
         log.info(
@@ -165,52 +143,83 @@ def delete(event: Mapping[str, Any], open_store: OpenStore, guard: Guard) -> Out
         store.close()
 
 
-def _place(properties: object) -> tuple[object, object]:
-    """The table and region a resource's properties name (what, changed, replaces it)."""
-    if not isinstance(properties, Mapping):
-        return (None, None)
-    region = properties.get("Region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    return (properties.get("SchedulerDynamoDBTable"), region)
+@attrs.frozen
+class _Request:
+    """A Create or an Update: the schedule's id, its place, and (Update) the old place."""
 
+    event: Mapping[str, Any]
+    schedule_id: str
+    place: Place
+    old_place: Place | None = None
+    now: datetime = attrs.field(factory=_now)
 
-def _check_ours(stored: ScheduleRecord, event: Mapping[str, Any]) -> None:
-    origin = stored.schedule.origin
-    mine = origin_of(event)
-    if origin.get("kind") != ORIGIN_KIND or origin.get("stack") != mine["stack"]:
-        raise NotOurs(stored.id, origin)
-    # The same stack may move a schedule to another logical id (a renamed resource), so
-    # the logical id is not compared.
+    @property
+    def places(self) -> list[Place]:
+        return [self.place] if self.old_place is None else [self.place, self.old_place]
 
-
-def _put(event: Mapping[str, Any], declaration: Declaration, open_store: OpenStore, guard: Guard) -> Outcome:
-    """Make the store hold ``declaration``'s schedule: create it, or change it if it differs."""
-    schedule = declaration.schedule
-
-    def declared(stored: ScheduleRecord | None) -> Schedule:
+    def declare(self, stored: ScheduleRecord | None) -> compat.Compatible:
+        """What the resource declares over ``stored``, if the resource owns ``stored``."""
+        properties = self.event.get("ResourceProperties")
+        is_update = self.old_place is not None
         if stored is not None:
-            _check_ours(stored, event)
-        guard()
-        return schedule
-
-    store = open_store(declaration.table, declaration.region)
-    try:
-        now = _now()
-        written = write_schedule(store, schedule.id, declared, now=now)
-        log.info(
-            "schedule %s %s, version %d",
-            schedule.id,
-            written.change.value,
-            written.record.version,
-            extra={
-                "action": "cfn_schedule_written",
-                "schedule": schedule.id,
-                "change": written.change.value,
-                "version": written.record.version,
-            },
+            declared = [properties, self.event.get("OldResourceProperties")] if is_update else [properties]
+            adoption.check_owner(stored, self.event, self.places, declared)
+        origin = adoption.origin_for(self.event, stored, self.place, self.schedule_id, update=is_update)
+        made = compat.declare(
+            properties,
+            schedule_id=self.schedule_id,
+            default_name=str(self.event.get("LogicalResourceId", "")),
+            origin=origin,
+            now=self.now,
         )
-        return Outcome(schedule.id, attributes(schedule, now))
+        if (
+            stored is None
+            or not adoption.is_original(stored.schedule.origin)
+            or not isinstance(properties, Mapping)
+        ):
+            return made
+        schedule = adoption.keep_migrated(stored.schedule, made.declaration.schedule, properties)
+        return attrs.evolve(made, declaration=attrs.evolve(made.declaration, schedule=schedule))
+
+
+def _put(request: _Request, open_store: OpenStore, guard: Guard) -> Outcome:
+    """Make the store hold what the resource declares: create it, or change it if it differs."""
+    kept: list[compat.Kept] = []
+
+    def define(stored: ScheduleRecord | None) -> Schedule:
+        made = request.declare(stored)
+        kept[:] = made.kept
+        guard()
+        return made.declaration.schedule
+
+    if request.old_place is None:
+        request.declare(None)  # a new resource's properties are checked before the store is reached
+    store = open_store(request.place.table, request.place.region)
+    try:
+        written = write_schedule(store, request.schedule_id, define, now=request.now)
     finally:
         store.close()
+    schedule = written.record.schedule
+    log.info(
+        "schedule %s %s, version %d",
+        schedule.id,
+        written.change.value,
+        written.record.version,
+        extra={
+            "action": "cfn_schedule_written",
+            "schedule": schedule.id,
+            "change": written.change.value,
+            "version": written.record.version,
+        },
+    )
+    for item in kept:
+        log.warning(
+            "schedule %s: %s",
+            schedule.id,
+            item,
+            extra={"action": "cfn_compatibility_kept", "schedule": schedule.id, "property": item.property},
+        )
+    return Outcome(schedule.id, attributes(schedule, request.now), "\n".join(str(item) for item in kept))
 
 
 OPERATIONS: dict[str, Callable[[Mapping[str, Any], OpenStore, Guard], Outcome]] = {

@@ -45,7 +45,7 @@ ORIGINAL = (
     "TaskDefinitionArn",
     "ECSClusterArn",
 )
-SCHEDULE = ("Description", "TimeZone", "Enabled", "StartTime", "EndTime")
+SCHEDULE = ("Description", "TimeZone", "Enabled", "StartTime", "EndTime", "Compatibility")
 POLICIES = (
     "ConcurrencyPolicy",
     "MissedFirePolicy",

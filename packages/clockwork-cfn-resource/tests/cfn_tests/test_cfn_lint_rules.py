@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 from clockwork_cfn_resource import lint
 from clockwork_cfn_resource.lint.findings import Finding, findings, schedule_resources
 from clockwork_cfn_resource.properties import KNOWN
+from clockwork_core.original_cron import compare
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: The ways cfn-lint is run: with the rules named as a module, given as a directory, without them.
@@ -46,7 +48,7 @@ def cfn_lint_script() -> str:
 @pytest.fixture(scope="module")
 def linted() -> dict[str, dict[str, Findings]]:
     """For each way of running cfn-lint, each template's findings: (rule, line, message)."""
-    names = ("bad.yaml", "good.yaml")
+    names = ("bad.yaml", "good.yaml", "original.yaml")
     script = cfn_lint_script()
     processes = {
         way: subprocess.Popen(
@@ -67,8 +69,9 @@ def linted() -> dict[str, dict[str, Findings]]:
             for line in stdout.splitlines():
                 filename, number, _column, _end_line, _end_column, rule, message = line.split(":", 6)
                 found[filename].append((rule, int(number), message))
-            # cfn-lint exits 0 when clean, 2 when it found errors.
-            assert process.returncode == (2 if stdout else 0), stdout
+            # cfn-lint's exit status: 2 for errors, 4 for warnings, both bits for both.
+            rules = {rule[:1] for name in names for rule, _, _ in found[name]}
+            assert process.returncode == (2 if "E" in rules else 0) | (4 if "W" in rules else 0), stdout
             results[way] = found
     finally:
         for process in processes.values():
@@ -94,6 +97,46 @@ BAD_FINDINGS = [
 ]
 
 
+def _why(text: str) -> str:
+    """original_cron's words for why the original read ``text`` otherwise."""
+    meaning = compare(text, now=datetime(2026, 1, 1, tzinfo=UTC), schedule_id="check")
+    assert meaning is not None
+    return meaning.why
+
+
+COMPATIBILITY = "compatibility mode (schedules from aws-ecs-clockwork)"
+ORIGINAL_FINDINGS = [
+    (
+        "W9104",
+        17,
+        f"Comment: a strict Update refuses it (unknown property); in {COMPATIBILITY}: ignored: not a "
+        "clockwork property; aws-ecs-clockwork ignored it too",
+    ),
+    (
+        "W9104",
+        18,
+        "CronTime: a strict Update refuses it ('*/2 * * *': has 4 fields; cron needs 5 (minute hour "
+        "day-of-month month day-of-week) or 6 (seconds first): did you mean '*/2 * * * *'?); in "
+        f"{COMPATIBILITY}: '*/2 * * *' kept with aws-ecs-clockwork's meaning, stored as '* */2 * * *' "
+        f"({_why('*/2 * * *')})",
+    ),
+    (
+        "W9104",
+        28,
+        f"CronTime: a strict Update reads it as clockwork does; in {COMPATIBILITY}: '5/15 * * * *' kept "
+        f"with aws-ecs-clockwork's meaning, stored as '5 * * * *' ({_why('5/15 * * * *')})",
+    ),
+    (
+        "W9104",
+        38,
+        f"CronTime: in {COMPATIBILITY} an Update refuses it: '0 2 L * *': aws-ecs-clockwork's Lambda "
+        "refused it (Invalid characters, got value: L), and compatibility mode reads a CronTime as the "
+        "original did; give Compatibility: Strict to read it as clockwork does",
+    ),
+    ("E9101", 49, f"Comment: unknown property; did you mean 'Count'? known properties: {KNOWN_NAMES}"),
+]
+
+
 @pytest.mark.slow
 class TestCfnLintWithTheClockworkRules:
     def test_it_reports_each_mistake_of_bad_yaml_on_its_own_line(
@@ -110,6 +153,11 @@ class TestCfnLintWithTheClockworkRules:
     def test_it_finds_nothing_in_good_yaml(self, linted: dict[str, dict[str, Findings]]) -> None:
         assert linted["module"]["good.yaml"] == []
 
+    def test_it_warns_of_what_a_strict_update_refuses_in_a_stack_written_for_the_original(
+        self, linted: dict[str, dict[str, Findings]]
+    ) -> None:
+        assert linted["module"]["original.yaml"] == ORIGINAL_FINDINGS
+
     def test_it_loads_the_same_rules_from_their_directory(
         self, linted: dict[str, dict[str, Findings]]
     ) -> None:
@@ -124,6 +172,9 @@ class TestCfnLintAlone:
 
     def test_it_finds_nothing_in_good_yaml_either(self, linted: dict[str, dict[str, Findings]]) -> None:
         assert linted["alone"]["good.yaml"] == []
+
+    def test_it_finds_nothing_in_original_yaml(self, linted: dict[str, dict[str, Findings]]) -> None:
+        assert linted["alone"]["original.yaml"] == []
 
 
 # --- in-process: which resources are schedules, where findings point -------------------------
@@ -215,3 +266,65 @@ class TestFindingPaths:
     def test_a_value_given_as_a_function_is_not_judged(self) -> None:
         properties = {**REQUIRED, "TimeZone": {"Ref": "Zone"}, "CronTime": {"Fn::Sub": "0 ${Hour} * * *"}}
         assert list(findings(template({"Job": schedule(properties)}))) == []
+
+
+class TestStrictOrCompatible:
+    """What strict and compatibility mode judge differently (W9104), for a resource that does
+    not say which it is, and for one that does."""
+
+    def _found(self, **properties: Any) -> list[tuple[str, str]]:
+        found = findings(template({"Job": schedule({**REQUIRED, **properties})}))
+        return [(finding.kind, finding.message) for finding in found]
+
+    def test_an_unknown_name_is_a_warning_unless_it_is_a_typo(self) -> None:
+        assert self._found(Comment="x", TimeZon="Europe/Paris") == [
+            (
+                "unknown",
+                f"TimeZon: unknown property; did you mean 'TimeZone'? known properties: {KNOWN_NAMES}",
+            ),
+            (
+                "compatible",
+                "Comment: a strict Update refuses it (unknown property); in compatibility mode (schedules "
+                "from aws-ecs-clockwork): ignored: not a clockwork property; aws-ecs-clockwork ignored it too",
+            ),
+        ]
+
+    def test_a_value_both_modes_refuse_is_an_error_only(self) -> None:
+        assert self._found(CronTime="0 25 * * *") == [
+            ("invalid", "CronTime: '0 25 * * *': hour 25 is out of range 0-23")
+        ]
+
+    def test_a_long_name_and_an_unchecked_task_definition_are_warnings(self) -> None:
+        found = self._found(Name="n" * 256, TaskDefinitionArn="arn:aws:ecs:eu-west-1:1:task-definition/x")
+        assert [kind for kind, _ in found] == ["compatible", "compatible"]
+        assert found[0][1].startswith(
+            "Name: a strict Update refuses it (is 256 characters long; the limit is 255)"
+        )
+        assert found[1][1].startswith(
+            "TaskDefinitionArn: a strict Update refuses it ('arn:aws:ecs:eu-west-1:1:task-definition/x' is no "
+            "ECS name or ARN)"
+        )
+
+    def test_compatibility_strict_makes_them_errors(self) -> None:
+        assert [kind for kind, _ in self._found(Compatibility="Strict", Comment="x", CronTime="")] == [
+            "unknown",
+            "invalid",
+        ]
+
+    def test_compatibility_original_makes_them_notes_and_its_refusals_errors(self) -> None:
+        assert self._found(Compatibility="Original", Comment="x") == [
+            (
+                "compatible",
+                "Comment: in compatibility mode, ignored: not a clockwork property; aws-ecs-clockwork ignored it too",
+            )
+        ]
+        [(kind, text)] = self._found(Compatibility="Original", CronTime="0 2 L * *")
+        assert (kind, text.split(":")[0]) == ("invalid", "CronTime")
+
+    def test_a_compatibility_that_is_neither_is_an_error(self) -> None:
+        assert self._found(Compatibility="Lenient") == [
+            ("invalid", "Compatibility: 'Lenient' is not one of Original, Strict")
+        ]
+
+    def test_values_given_as_functions_are_not_judged(self) -> None:
+        assert self._found(CronTime={"Ref": "Cron"}, Name={"Fn::Sub": "${AWS::StackName}"}) == []

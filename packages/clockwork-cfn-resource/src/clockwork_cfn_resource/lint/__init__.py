@@ -22,10 +22,17 @@ cfn-lint runs in.
 - E9101: a property clockwork does not know (did you mean ...?)
 - E9102: a required property is missing
 - E9103: a value clockwork would reject (cron, time zone, ranges, ECS settings)
+- W9104: a value a strict Update refuses (or reads otherwise) and compatibility mode, on
+  by default for schedules migrated from aws-ecs-clockwork, keeps
 
 Only this subpackage imports cfn-lint.
 """
 
-from clockwork_cfn_resource.lint.rules import InvalidValue, MissingProperty, UnknownProperty
+from clockwork_cfn_resource.lint.rules import (
+    InvalidValue,
+    MissingProperty,
+    StrictOrCompatible,
+    UnknownProperty,
+)
 
-__all__ = ["InvalidValue", "MissingProperty", "UnknownProperty"]
+__all__ = ["InvalidValue", "MissingProperty", "StrictOrCompatible", "UnknownProperty"]

@@ -1,4 +1,4 @@
-"""The cfn-lint rules for clockwork schedule resources: E9101, E9102, E9103.
+"""The cfn-lint rules for clockwork schedule resources: E9101, E9102, E9103, W9104.
 
 Loaded by ``cfn-lint --append-rules clockwork_cfn_resource.lint`` (an import path), or by
 giving cfn-lint this file's directory. In the directory form cfn-lint imports this file
@@ -69,3 +69,22 @@ class InvalidValue(CloudFormationLintRule):  # type: ignore[misc]
 
     def match(self, cfn: Any) -> list[Any]:
         return _matches(cfn, "invalid")
+
+
+class StrictOrCompatible(CloudFormationLintRule):  # type: ignore[misc]
+    """A value a strict Update refuses (or reads otherwise) and compatibility mode keeps."""
+
+    id = "W9104"
+    shortdesc = "A clockwork schedule property that strict and compatibility mode judge differently"
+    description = (
+        "A value that a stack written for aws-ecs-clockwork may hold: a strict Update (and every "
+        "Create) refuses it or reads it otherwise, while compatibility mode, on by default for "
+        "schedules migrated from aws-ecs-clockwork, keeps it with a warning (a property clockwork "
+        "does not know, a CronTime of fewer than 5 fields or with another meaning, a Name over "
+        "255 characters); or a CronTime only compatibility mode refuses. A resource that says "
+        "Compatibility: Strict gets errors instead."
+    )
+    tags: ClassVar[list[str]] = TAGS
+
+    def match(self, cfn: Any) -> list[Any]:
+        return _matches(cfn, "compatible")
