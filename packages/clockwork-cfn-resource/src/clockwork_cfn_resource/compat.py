@@ -11,7 +11,8 @@ read in compatibility mode, unless it says ``Compatibility: Strict``:
   7 fields, ``5/15``, a trailing space, doubled spaces) is stored in clockwork's syntax
   with the original's meaning; the text stays in the origin's ``cron_time``. A meaning
   the migration chose (the origin's ``meaning``: ``clockwork``) is kept. A ``CronTime``
-  the original's own Lambda refused stays refused;
+  the original's own Lambda refused never ran there, so clockwork's own check decides
+  (``0 2 L * *`` is clockwork's; ``0 25 * * *`` is refused);
 * a ``Name`` over 255 characters is stored cut to 255; the whole name stays in the
   origin's ``name``;
 * a ``TaskDefinitionArn`` or ``ECSClusterArn`` that is no ECS name or ARN is kept as
@@ -204,8 +205,9 @@ def _cron(relaxed: Relaxed, text: str, *, schedule_id: str, origin: Mapping[str,
     migration chose clockwork's (and clockwork reads the text)."""
     refusal = lambda_refusal(text)
     if refusal is not None:
-        relaxed.properties["CronTime"] = "* * * * *"  # judged here, not again
-        relaxed.problems.append(Problem(("CronTime",), _refused(text, schedule_id, refusal)))
+        # The original never stored it, so there is no meaning of its own to keep: a text
+        # clockwork reads (a new feature, such as `L`) is clockwork's; clockwork's own check
+        # says what is wrong with any other.
         return
     try:
         meaning = compare(text, now=now, schedule_id=schedule_id)
@@ -250,17 +252,6 @@ def _clockwork_error(text: str, schedule_id: str) -> str | None:
     except ClockworkError as exc:
         return str(exc)
     return None
-
-
-def _refused(text: str, schedule_id: str, refusal: str) -> str:
-    """Why a CronTime the original's Lambda refused is refused here too."""
-    error = _clockwork_error(text, schedule_id)
-    if error is not None:
-        return f"{error}; {ORIGINAL_NAME}'s Lambda refused it too ({refusal})"
-    return (
-        f"{text!r}: {ORIGINAL_NAME}'s Lambda refused it ({refusal}), and compatibility mode reads a "
-        "CronTime as the original did; give Compatibility: Strict to read it as clockwork does"
-    )
 
 
 def _name(relaxed: Relaxed) -> None:

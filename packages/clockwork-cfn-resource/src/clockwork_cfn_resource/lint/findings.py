@@ -10,8 +10,8 @@ A template cannot say whether a schedule came from the original aws-ecs-clockwor
 unless its ``Compatibility`` says which, a resource is judged both ways
 (:mod:`clockwork_cfn_resource.compat`): what a strict Update refuses or reads otherwise
 but compatibility keeps (an unknown ``Comment``, a 4-field ``CronTime``, a long ``Name``)
-is a ``compatible`` finding (a warning), as is what only compatibility refuses (a
-``CronTime`` the original's Lambda refused). An unknown name that is most likely a typo of
+is a ``compatible`` finding (a warning), as is anything only compatibility would
+refuse. An unknown name that is most likely a typo of
 a known one (``TimeZon``) stays ``unknown``: nobody wrote it for the original.
 """
 
