@@ -32,6 +32,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from clockwork_core.errors import InvalidValue, PermanentLaunchError
 from clockwork_core.launcher import Launched, LaunchRequest, Observation, Phase
 
+from clockwork_ecs import tasks
 from clockwork_ecs.bucket import DEFAULT_RATES, RATES_VARIABLE, Buckets, TokenBucket, parse_rates
 from clockwork_ecs.errors import error_code, exception_error, failure_error, is_throttling
 from clockwork_ecs.fire import KEY_TAG, run_task_request, started_by
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DESCRIBE_BATCH = 100
 #: How long a task definition's container names are reused (a family name follows deploys).
 DEFINITION_TTL = 60.0
 #: How long the bucket hands out nothing after ECS throttled a RunTask anyway.
@@ -161,7 +161,7 @@ class EcsLauncher:
                     groups[where].append(handle.arn)
         seen: dict[str, Mapping[str, Any]] = {}
         for (region, endpoint, cluster), arns in groups.items():
-            seen.update(self._describe_tasks(self.client(region, endpoint), cluster, arns))
+            seen.update(tasks.describe(self.client(region, endpoint), cluster, arns))
         observations = []
         for text, handle in parsed.items():
             task = seen.get(handle.arn) if handle is not None else None
@@ -174,7 +174,7 @@ class EcsLauncher:
         if parsed is None:
             return
         client = self.client(parsed.region, parsed.endpoint or self.endpoint_url)
-        task = self._describe_tasks(client, parsed.cluster, [parsed.arn]).get(parsed.arn)
+        task = tasks.describe(client, parsed.cluster, [parsed.arn]).get(parsed.arn)
         if task is None or task.get("lastStatus") == "STOPPED":
             return  # nothing to stop (asking ECS to stop an unknown task is an error)
         try:
@@ -223,40 +223,11 @@ class EcsLauncher:
 
     def _find(self, client: ECSClient, cluster: str, key: str) -> list[str]:
         """Task ARNs this fire already started: by ``startedBy``, confirmed by the whole key's tag."""
-        candidates: list[str] = []
-        try:
-            for status in ("RUNNING", "STOPPED"):
-                pages = client.get_paginator("list_tasks").paginate(
-                    cluster=cluster, startedBy=started_by(key), desiredStatus=status
-                )
-                for page in pages:
-                    candidates += [arn for arn in page.get("taskArns", []) if arn not in candidates]
-        except (ClientError, BotoCoreError) as exc:
-            raise exception_error(exc, "ListTasks") from exc
+        candidates = tasks.list_arns(client, cluster, started_by=started_by(key))
         if not candidates:
             return []
-        tasks = self._describe_tasks(client, cluster, candidates, tags=True)
-        return [arn for arn, task in tasks.items() if _tag(task, KEY_TAG) == key]
-
-    def _describe_tasks(
-        self, client: ECSClient, cluster: str, arns: Sequence[str], *, tags: bool = False
-    ) -> dict[str, Mapping[str, Any]]:
-        """DescribeTasks, 100 at a time; tasks ECS does not know are left out."""
-        found: dict[str, Mapping[str, Any]] = {}
-        for start in range(0, len(arns), DESCRIBE_BATCH):
-            batch = list(arns[start : start + DESCRIBE_BATCH])
-            try:
-                answer = client.describe_tasks(cluster=cluster, tasks=batch, include=["TAGS"] if tags else [])
-            except ClientError as exc:
-                if error_code(exc) == "ClusterNotFoundException":
-                    return found
-                raise exception_error(exc, "DescribeTasks") from exc
-            except BotoCoreError as exc:
-                raise exception_error(exc, "DescribeTasks") from exc
-            for task in answer.get("tasks", []):
-                if task.get("taskArn") in batch:
-                    found[str(task["taskArn"])] = task
-        return found
+        found = tasks.describe(client, cluster, candidates, tags=True)
+        return [arn for arn, task in found.items() if tasks.tag(task, KEY_TAG) == key]
 
     def _containers(self, client: ECSClient, region: str, endpoint: str | None, definition: str) -> list[str]:
         """The container names of a task definition, so that each receives the fire's variables."""
@@ -306,10 +277,6 @@ def _run_task(
         extra={"action": "ecs_started", "schedule": schedule_id},
     )
     return arns
-
-
-def _tag(task: Mapping[str, Any], key: str) -> str | None:
-    return next((str(t.get("value")) for t in task.get("tags", ()) if t.get("key") == key), None)
 
 
 def observe(handle: str, task: Mapping[str, Any] | None) -> Observation:
