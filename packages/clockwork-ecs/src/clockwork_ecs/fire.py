@@ -7,7 +7,9 @@ retry of one fire computes the same ones:
 * ``clientToken = "clockwork-" + key`` (42 of the 64 characters ECS allows): ECS starts
   no second task for a token it has seen (for min(24 h, task lifetime + 1 h)).
 * ``startedBy = "clockwork-" + key[:26]`` (36 characters, ECS's limit): ``ListTasks``
-  can filter on it, so a retry finds the task it already started.
+  can filter on it, so a retry finds the task it already started. A target's own
+  ``started_by`` (the original's ``ecs-aws-clockwork``, so that users' ListTasks filters
+  and EventBridge rules keep matching) replaces it; the key stays in the token and tags.
 * tag ``clockwork:fire-key = key``: the whole key, which confirms what ``startedBy``
   (a 104-bit prefix) found; plus ``clockwork:schedule-id`` and ``clockwork:fire-time``.
 """
@@ -53,7 +55,7 @@ def run_task_request(target: EcsTarget, request: LaunchRequest, containers: Sequ
         **target.request,
         "cluster": target.cluster,
         "taskDefinition": target.task_definition,
-        "startedBy": started_by(request.key),
+        "startedBy": target.started_by or started_by(request.key),
         "clientToken": client_token(request.key),
         "tags": [*target.request.get("tags", ()), *fire_tags(request)],
         "overrides": with_environment(target.request.get("overrides", {}), containers, request.environment),

@@ -10,7 +10,8 @@ one launcher and shares it between all its launches):
   published rates.
 
 A launch (1) looks for a task this fire already started (``ListTasks`` by ``startedBy``,
-RUNNING and STOPPED, then the ``clockwork:fire-key`` tag), (2) takes a token from the
+or by family when the target sets a ``started_by`` of its own, RUNNING and STOPPED, every
+page, then the ``clockwork:fire-key`` tag), (2) takes a token from the
 bucket, (3) calls ``RunTask`` with the fire's ``clientToken``. A worker that died after
 (3) and before recording the handles is covered by (1); a retry after a lost answer by
 the token as well. Handles are task ARNs (their long format names the cluster, so
@@ -135,7 +136,7 @@ class EcsLauncher:
         client = self.client(region, endpoint)
         # The lookup costs ListTasks calls; a fire's first launch cannot have started a
         # task yet, and clientToken covers a RunTask retried inside this call.
-        found = self._find(client, target.cluster, request.key) if request.may_have_started else []
+        found = self._find(client, target, request.key) if request.may_have_started else []
         if found:
             log.info(
                 "%s at %s was already launched: %s",
@@ -221,12 +222,20 @@ class EcsLauncher:
             return arn
         return attrs.evolve(handle, endpoint=target.endpoint_url).text()
 
-    def _find(self, client: ECSClient, cluster: str, key: str) -> list[str]:
-        """Task ARNs this fire already started: by ``startedBy``, confirmed by the whole key's tag."""
-        candidates = tasks.list_arns(client, cluster, started_by=started_by(key))
+    def _find(self, client: ECSClient, target: EcsTarget, key: str) -> list[str]:
+        """Task ARNs this fire already started, confirmed by the whole key's tag.
+
+        Listed by the fire's own ``startedBy``; when the target sets one that all its fires
+        share, by the task definition's family instead (the narrower listing: ECS lists
+        ``startedBy`` with no other filter).
+        """
+        if target.started_by is None:
+            candidates = tasks.list_arns(client, target.cluster, started_by=started_by(key))
+        else:
+            candidates = tasks.list_arns(client, target.cluster, family=target.family)
         if not candidates:
             return []
-        found = tasks.describe(client, cluster, candidates, tags=True)
+        found = tasks.describe(client, target.cluster, candidates, tags=True)
         return [arn for arn, task in found.items() if tasks.tag(task, KEY_TAG) == key]
 
     def _containers(self, client: ECSClient, region: str, endpoint: str | None, definition: str) -> list[str]:

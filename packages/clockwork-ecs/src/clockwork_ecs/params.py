@@ -37,6 +37,7 @@ KNOWN = (
     "group",
     "region",
     "endpoint_url",
+    "started_by",
 )
 LAUNCH_TYPES = ("EC2", "FARGATE", "EXTERNAL")
 PROPAGATE = ("TASK_DEFINITION", "SERVICE", "NONE")
@@ -48,6 +49,8 @@ TASK_DEFINITION = re.compile(
 )
 CLUSTER = re.compile(r"^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/)?[A-Za-z0-9_-]{1,255}$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+#: What ECS allows in ``startedBy``: up to 36 letters, digits, hyphens, slashes and underscores.
+STARTED_BY = re.compile(r"^[A-Za-z0-9_/-]{1,36}$")
 
 
 @attrs.frozen
@@ -59,6 +62,19 @@ class EcsTarget:
     request: Mapping[str, Any]
     region: str | None
     endpoint_url: str | None
+    #: Every task's ``startedBy``; None: the fire's own (``clockwork-`` + its key).
+    started_by: str | None = None
+
+    @property
+    def family(self) -> str:
+        """The task definition's family, whichever way the target names it."""
+        return self.task_definition.rpartition("/")[2].partition(":")[0]
+
+    @property
+    def revision(self) -> int | None:
+        """The task definition's revision; None for a family name (its latest ACTIVE one)."""
+        revision = self.task_definition.rpartition("/")[2].partition(":")[2]
+        return int(revision) if revision else None
 
     @property
     def kind(self) -> str:
@@ -106,7 +122,10 @@ def parse_params(params: Mapping[str, Any]) -> EcsTarget:
         not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("http", "https")
     ):
         raise InvalidValue(f"{F}.endpoint_url", f"{endpoint!r} is not an http(s) URL")
-    return EcsTarget(cluster, task_definition, request, region, endpoint)
+    started_by = params.get("started_by")
+    if started_by is not None:
+        started_by = _started_by(f"{F}.started_by", started_by)
+    return EcsTarget(cluster, task_definition, request, region, endpoint, started_by)
 
 
 # --- checks: each takes the field's dotted name and the value, returns ECS's shape ---------
@@ -130,6 +149,14 @@ def _count(value: object) -> int:
 def _string(field: str, value: object, limit: int = 255) -> str:
     if not isinstance(value, str) or not value or len(value) > limit:
         raise InvalidValue(field, f"expected text of 1-{limit} characters, got {value!r}")
+    return value
+
+
+def _started_by(field: str, value: object) -> str:
+    if not isinstance(value, str) or not STARTED_BY.fullmatch(value):
+        raise InvalidValue(
+            field, f"{value!r} is not 1-36 letters, digits, '-', '/' or '_' (ECS's rule for startedBy)"
+        )
     return value
 
 

@@ -63,6 +63,10 @@ class TestValidation:
                 {"launch_type": "EC2", "capacity_provider_strategy": [{"capacityProvider": "FARGATE"}]},
                 "target.params.capacity_provider_strategy",
             ),
+            ({"started_by": "x" * 37}, "target.params.started_by"),
+            ({"started_by": "ecs aws clockwork"}, "target.params.started_by"),
+            ({"started_by": ""}, "target.params.started_by"),
+            ({"started_by": 7}, "target.params.started_by"),
         ],
     )
     def test_it_rejects_a_bad_value_naming_its_field(self, changes: dict[str, Any], field: str) -> None:
@@ -140,6 +144,17 @@ class TestFireMarks:
             c["name"]: {e["name"]: e["value"] for e in c["environment"]} for c in merged["containerOverrides"]
         }
         assert by_name == {"main": {"A": "1", **fire_env}, "sidecar": fire_env}
+
+    def test_a_configured_started_by_replaces_the_keys_and_the_key_stays_in_tags_and_token(self) -> None:
+        request = fire({**BASE, "started_by": "ecs-aws-clockwork"})
+        kwargs = run_task_request(parse_params(request.params), request, ["main"])
+        assert kwargs["startedBy"] == "ecs-aws-clockwork"
+        assert kwargs["clientToken"] == client_token(request.key)
+        assert {"key": "clockwork:fire-key", "value": request.key} in kwargs["tags"]
+
+    def test_a_started_by_of_36_characters_is_ecs_limit_and_accepted(self) -> None:
+        text = "a/B_c-" * 6
+        assert parse_params({**BASE, "started_by": text}).started_by == text
 
     def test_the_request_keeps_the_users_tags_and_adds_the_fires(self) -> None:
         request = fire({**BASE, "tags": {"team": "data"}})
