@@ -16,16 +16,23 @@ retry of one fire computes the same ones:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from clockwork_core.errors import InvalidValue
 from clockwork_core.launcher import LaunchRequest
 
-from clockwork_ecs.params import TAG_PREFIX, EcsTarget
+if TYPE_CHECKING:
+    from clockwork_ecs.params import EcsTarget
 
 PREFIX = "clockwork-"
+#: Tag keys with this prefix are clockwork's own (a target's tags may not use it).
+TAG_PREFIX = "clockwork:"
 KEY_TAG = f"{TAG_PREFIX}fire-key"
 STARTED_BY_LIMIT = 36
+#: What ECS allows in ``startedBy``: up to 36 letters, digits, hyphens, slashes and underscores.
+STARTED_BY = re.compile(r"^[A-Za-z0-9_/-]{1,36}$")
 
 
 def client_token(key: str) -> str:
@@ -34,6 +41,15 @@ def client_token(key: str) -> str:
 
 def started_by(key: str) -> str:
     return (PREFIX + key)[:STARTED_BY_LIMIT]
+
+
+def check_started_by(field: str, value: object) -> str:
+    """A ``startedBy`` of the user's, as ECS accepts it; InvalidValue naming ``field`` otherwise."""
+    if not isinstance(value, str) or not STARTED_BY.fullmatch(value):
+        raise InvalidValue(
+            field, f"{value!r} is not 1-36 letters, digits, '-', '/' or '_' (ECS's rule for startedBy)"
+        )
+    return value
 
 
 def fire_tags(request: LaunchRequest) -> list[dict[str, str]]:

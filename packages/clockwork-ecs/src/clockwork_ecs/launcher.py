@@ -8,15 +8,18 @@ one launcher and shares it between all its launches):
 * ``run_task_rates``: ``{"FARGATE": (calls a second, burst), "EC2": (...)}``; else the
   ``CLOCKWORK_ECS_RUN_TASK_RATES`` variable (``FARGATE=20/20,EC2=40/100``); else ECS's
   published rates.
+* ``now``, ``sleep``: the wall clock and the wait of a handover.
 
 A launch (1) looks for a task this fire already started (``ListTasks`` by ``startedBy``,
 or by family when the target sets a ``started_by`` of its own, RUNNING and STOPPED, every
-page, then the ``clockwork:fire-key`` tag), (2) takes a token from the
-bucket, (3) calls ``RunTask`` with the fire's ``clientToken``. A worker that died after
-(3) and before recording the handles is covered by (1); a retry after a lost answer by
-the token as well. Handles are task ARNs (their long format names the cluster, so
-``describe`` batches per cluster), followed by ``|<endpoint_url>`` when the target
-named its own endpoint.
+page, then the ``clockwork:fire-key`` tag), (2) takes a token from the bucket, (3) calls
+``RunTask`` with the fire's ``clientToken``. A worker that died after (3) and before
+recording the handles is covered by (1); a retry after a lost answer by the token as
+well. A fire that the original aws-ecs-clockwork's workers may have started too (a
+target's ``handover``) looks for their task instead of (1), and takes it over if there
+is one: see :mod:`clockwork_ecs.handover`. Handles are task ARNs (their long format
+names the cluster, so ``describe`` batches per cluster), followed by ``|<endpoint_url>``
+when the target named its own endpoint.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -37,6 +41,7 @@ from clockwork_ecs import tasks
 from clockwork_ecs.bucket import DEFAULT_RATES, RATES_VARIABLE, Buckets, TokenBucket, parse_rates
 from clockwork_ecs.errors import error_code, exception_error, failure_error, is_throttling
 from clockwork_ecs.fire import KEY_TAG, run_task_request, started_by
+from clockwork_ecs.handover import take_over
 from clockwork_ecs.params import EcsTarget, parse_params
 
 if TYPE_CHECKING:
@@ -109,6 +114,7 @@ class EcsLauncher:
         client_factory: ClientFactory = default_client,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         if run_task_rates is None:
             run_task_rates = parse_rates(os.environ.get(RATES_VARIABLE, ""))
@@ -117,6 +123,8 @@ class EcsLauncher:
         self.buckets = Buckets({**DEFAULT_RATES, **run_task_rates}, clock=clock, sleep=sleep)
         self._client_factory = client_factory
         self._clock = clock
+        self._sleep = sleep
+        self._now = now
         self._clients: dict[tuple[str, str | None], ECSClient] = {}
         self._definitions: dict[tuple[str, str | None, str], tuple[float, list[str]]] = {}
         self._lock = threading.Lock()
@@ -134,17 +142,8 @@ class EcsLauncher:
         region = self._region(target.region)
         endpoint = target.endpoint_url or self.endpoint_url
         client = self.client(region, endpoint)
-        # The lookup costs ListTasks calls; a fire's first launch cannot have started a
-        # task yet, and clientToken covers a RunTask retried inside this call.
-        found = self._find(client, target, request.key) if request.may_have_started else []
+        found = self._existing(client, target, request)
         if found:
-            log.info(
-                "%s at %s was already launched: %s",
-                request.schedule_id,
-                request.environment["CLOCKWORK_FIRE_TIME"],
-                ", ".join(found),
-                extra={"action": "ecs_already_launched", "schedule": request.schedule_id},
-            )
             return Launched(sorted(self._handle(arn, target) for arn in found))
         containers = self._containers(client, region, endpoint, target.task_definition)
         kwargs = run_task_request(target, request, containers)
@@ -221,6 +220,24 @@ class EcsLauncher:
         if handle is None:
             return arn
         return attrs.evolve(handle, endpoint=target.endpoint_url).text()
+
+    def _existing(self, client: ECSClient, target: EcsTarget, request: LaunchRequest) -> list[str]:
+        """The task(s) that already are this fire's: its own from an earlier attempt, or the original's."""
+        if target.handover is not None and target.handover.covers(request.instant, request.trigger):
+            # Waits until instant + grace; it sees every task of the family, its own included.
+            return take_over(client, target, request, now=self._now, sleep=self._sleep)
+        # The lookup costs ListTasks calls; a fire's first launch cannot have started a
+        # task yet, and clientToken covers a RunTask retried inside this call.
+        found = self._find(client, target, request.key) if request.may_have_started else []
+        if found:
+            log.info(
+                "%s at %s was already launched: %s",
+                request.schedule_id,
+                request.environment["CLOCKWORK_FIRE_TIME"],
+                ", ".join(found),
+                extra={"action": "ecs_already_launched", "schedule": request.schedule_id},
+            )
+        return found
 
     def _find(self, client: ECSClient, target: EcsTarget, key: str) -> list[str]:
         """Task ARNs this fire already started, confirmed by the whole key's tag.
