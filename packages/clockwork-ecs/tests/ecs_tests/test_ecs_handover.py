@@ -31,7 +31,7 @@ from clockwork_ecs.params import parse_params
 from clockwork_ecs.testing import REGION, World
 
 from .emulator import Faults
-from .test_ecs_started_by import ORIGINAL, cluster_tasks, paged_by_one
+from .support import ORIGINAL, cluster_tasks, paged_by_one
 
 GRACE = 1
 

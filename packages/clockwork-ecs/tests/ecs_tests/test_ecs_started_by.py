@@ -8,33 +8,17 @@ and says so. What the pages hold is moto's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import attrs
 from clockwork_ecs.fire import KEY_TAG, client_token
 from clockwork_ecs.launcher import EcsLauncher, Handle
 from clockwork_ecs.testing import REGION, World
 
 from .emulator import Faults
-from .support import fire
-
-ORIGINAL = "ecs-aws-clockwork"
+from .support import ORIGINAL, cluster_tasks, fire, paged_by_one
 
 
 def arns(handles: tuple[str, ...]) -> list[str]:
     return [h.arn for h in map(Handle.parse, handles) if h is not None]
-
-
-def cluster_tasks(world: World) -> list[str]:
-    ecs = world.ecs()
-    return sorted(
-        {
-            arn
-            for status in ("RUNNING", "STOPPED")
-            for arn in ecs.list_tasks(cluster=world.cluster, desiredStatus=status)["taskArns"]
-        }
-    )
 
 
 def run_as_the_original(world: World) -> str:
@@ -49,22 +33,6 @@ def run_as_the_original(world: World) -> str:
         networkConfiguration=vpc,
     )
     return str(answer["tasks"][0]["taskArn"])
-
-
-def paged_by_one(world: World) -> Any:
-    """ListTasks answered from moto's own listing, one task a page (moto never pages)."""
-    upstream = world.ecs()
-
-    def answer(params: Mapping[str, Any]) -> Mapping[str, Any]:
-        asked = {k: v for k, v in params.items() if k not in ("nextToken", "maxResults")}
-        listed = upstream.list_tasks(**asked)["taskArns"]
-        start = int(params.get("nextToken") or 0)
-        page: dict[str, Any] = {"taskArns": listed[start : start + 1]}
-        if start + 1 < len(listed):
-            page["nextToken"] = str(start + 1)
-        return page
-
-    return answer
 
 
 class TestStartedBy:
