@@ -7,23 +7,32 @@ retry of one fire computes the same ones:
 * ``clientToken = "clockwork-" + key`` (42 of the 64 characters ECS allows): ECS starts
   no second task for a token it has seen (for min(24 h, task lifetime + 1 h)).
 * ``startedBy = "clockwork-" + key[:26]`` (36 characters, ECS's limit): ``ListTasks``
-  can filter on it, so a retry finds the task it already started.
+  can filter on it, so a retry finds the task it already started. A target's own
+  ``started_by`` (the original's ``ecs-aws-clockwork``, so that users' ListTasks filters
+  and EventBridge rules keep matching) replaces it; the key stays in the token and tags.
 * tag ``clockwork:fire-key = key``: the whole key, which confirms what ``startedBy``
   (a 104-bit prefix) found; plus ``clockwork:schedule-id`` and ``clockwork:fire-time``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from clockwork_core.errors import InvalidValue
 from clockwork_core.launcher import LaunchRequest
 
-from clockwork_ecs.params import TAG_PREFIX, EcsTarget
+if TYPE_CHECKING:
+    from clockwork_ecs.params import EcsTarget
 
 PREFIX = "clockwork-"
+#: Tag keys with this prefix are clockwork's own (a target's tags may not use it).
+TAG_PREFIX = "clockwork:"
 KEY_TAG = f"{TAG_PREFIX}fire-key"
 STARTED_BY_LIMIT = 36
+#: What ECS allows in ``startedBy``: up to 36 letters, digits, hyphens, slashes and underscores.
+STARTED_BY = re.compile(r"^[A-Za-z0-9_/-]{1,36}$")
 
 
 def client_token(key: str) -> str:
@@ -32,6 +41,15 @@ def client_token(key: str) -> str:
 
 def started_by(key: str) -> str:
     return (PREFIX + key)[:STARTED_BY_LIMIT]
+
+
+def check_started_by(field: str, value: object) -> str:
+    """A ``startedBy`` of the user's, as ECS accepts it; InvalidValue naming ``field`` otherwise."""
+    if not isinstance(value, str) or not STARTED_BY.fullmatch(value):
+        raise InvalidValue(
+            field, f"{value!r} is not 1-36 letters, digits, '-', '/' or '_' (ECS's rule for startedBy)"
+        )
+    return value
 
 
 def fire_tags(request: LaunchRequest) -> list[dict[str, str]]:
@@ -53,7 +71,7 @@ def run_task_request(target: EcsTarget, request: LaunchRequest, containers: Sequ
         **target.request,
         "cluster": target.cluster,
         "taskDefinition": target.task_definition,
-        "startedBy": started_by(request.key),
+        "startedBy": target.started_by or started_by(request.key),
         "clientToken": client_token(request.key),
         "tags": [*target.request.get("tags", ()), *fire_tags(request)],
         "overrides": with_environment(target.request.get("overrides", {}), containers, request.environment),

@@ -8,14 +8,18 @@ one launcher and shares it between all its launches):
 * ``run_task_rates``: ``{"FARGATE": (calls a second, burst), "EC2": (...)}``; else the
   ``CLOCKWORK_ECS_RUN_TASK_RATES`` variable (``FARGATE=20/20,EC2=40/100``); else ECS's
   published rates.
+* ``now``, ``sleep``: the wall clock and the wait of a handover.
 
 A launch (1) looks for a task this fire already started (``ListTasks`` by ``startedBy``,
-RUNNING and STOPPED, then the ``clockwork:fire-key`` tag), (2) takes a token from the
-bucket, (3) calls ``RunTask`` with the fire's ``clientToken``. A worker that died after
-(3) and before recording the handles is covered by (1); a retry after a lost answer by
-the token as well. Handles are task ARNs (their long format names the cluster, so
-``describe`` batches per cluster), followed by ``|<endpoint_url>`` when the target
-named its own endpoint.
+or by family when the target sets a ``started_by`` of its own, RUNNING and STOPPED, every
+page, then the ``clockwork:fire-key`` tag), (2) takes a token from the bucket, (3) calls
+``RunTask`` with the fire's ``clientToken``. A worker that died after (3) and before
+recording the handles is covered by (1); a retry after a lost answer by the token as
+well. A fire that the original aws-ecs-clockwork's workers may have started too (a
+target's ``handover``) looks for their task instead of (1), and takes it over if there
+is one: see :mod:`clockwork_ecs.handover`. Handles are task ARNs (their long format
+names the cluster, so ``describe`` batches per cluster), followed by ``|<endpoint_url>``
+when the target named its own endpoint.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -32,9 +37,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from clockwork_core.errors import InvalidValue, PermanentLaunchError
 from clockwork_core.launcher import Launched, LaunchRequest, Observation, Phase
 
+from clockwork_ecs import tasks
 from clockwork_ecs.bucket import DEFAULT_RATES, RATES_VARIABLE, Buckets, TokenBucket, parse_rates
 from clockwork_ecs.errors import error_code, exception_error, failure_error, is_throttling
 from clockwork_ecs.fire import KEY_TAG, run_task_request, started_by
+from clockwork_ecs.handover import take_over
 from clockwork_ecs.params import EcsTarget, parse_params
 
 if TYPE_CHECKING:
@@ -42,7 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DESCRIBE_BATCH = 100
 #: How long a task definition's container names are reused (a family name follows deploys).
 DEFINITION_TTL = 60.0
 #: How long the bucket hands out nothing after ECS throttled a RunTask anyway.
@@ -108,6 +114,7 @@ class EcsLauncher:
         client_factory: ClientFactory = default_client,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         if run_task_rates is None:
             run_task_rates = parse_rates(os.environ.get(RATES_VARIABLE, ""))
@@ -116,6 +123,8 @@ class EcsLauncher:
         self.buckets = Buckets({**DEFAULT_RATES, **run_task_rates}, clock=clock, sleep=sleep)
         self._client_factory = client_factory
         self._clock = clock
+        self._sleep = sleep
+        self._now = now
         self._clients: dict[tuple[str, str | None], ECSClient] = {}
         self._definitions: dict[tuple[str, str | None, str], tuple[float, list[str]]] = {}
         self._lock = threading.Lock()
@@ -133,17 +142,8 @@ class EcsLauncher:
         region = self._region(target.region)
         endpoint = target.endpoint_url or self.endpoint_url
         client = self.client(region, endpoint)
-        # The lookup costs ListTasks calls; a fire's first launch cannot have started a
-        # task yet, and clientToken covers a RunTask retried inside this call.
-        found = self._find(client, target.cluster, request.key) if request.may_have_started else []
+        found = self._existing(client, target, request)
         if found:
-            log.info(
-                "%s at %s was already launched: %s",
-                request.schedule_id,
-                request.environment["CLOCKWORK_FIRE_TIME"],
-                ", ".join(found),
-                extra={"action": "ecs_already_launched", "schedule": request.schedule_id},
-            )
             return Launched(sorted(self._handle(arn, target) for arn in found))
         containers = self._containers(client, region, endpoint, target.task_definition)
         kwargs = run_task_request(target, request, containers)
@@ -161,7 +161,7 @@ class EcsLauncher:
                     groups[where].append(handle.arn)
         seen: dict[str, Mapping[str, Any]] = {}
         for (region, endpoint, cluster), arns in groups.items():
-            seen.update(self._describe_tasks(self.client(region, endpoint), cluster, arns))
+            seen.update(tasks.describe(self.client(region, endpoint), cluster, arns))
         observations = []
         for text, handle in parsed.items():
             task = seen.get(handle.arn) if handle is not None else None
@@ -174,7 +174,7 @@ class EcsLauncher:
         if parsed is None:
             return
         client = self.client(parsed.region, parsed.endpoint or self.endpoint_url)
-        task = self._describe_tasks(client, parsed.cluster, [parsed.arn]).get(parsed.arn)
+        task = tasks.describe(client, parsed.cluster, [parsed.arn]).get(parsed.arn)
         if task is None or task.get("lastStatus") == "STOPPED":
             return  # nothing to stop (asking ECS to stop an unknown task is an error)
         try:
@@ -221,42 +221,39 @@ class EcsLauncher:
             return arn
         return attrs.evolve(handle, endpoint=target.endpoint_url).text()
 
-    def _find(self, client: ECSClient, cluster: str, key: str) -> list[str]:
-        """Task ARNs this fire already started: by ``startedBy``, confirmed by the whole key's tag."""
-        candidates: list[str] = []
-        try:
-            for status in ("RUNNING", "STOPPED"):
-                pages = client.get_paginator("list_tasks").paginate(
-                    cluster=cluster, startedBy=started_by(key), desiredStatus=status
-                )
-                for page in pages:
-                    candidates += [arn for arn in page.get("taskArns", []) if arn not in candidates]
-        except (ClientError, BotoCoreError) as exc:
-            raise exception_error(exc, "ListTasks") from exc
+    def _existing(self, client: ECSClient, target: EcsTarget, request: LaunchRequest) -> list[str]:
+        """The task(s) that already are this fire's: its own from an earlier attempt, or the original's."""
+        if target.handover is not None and target.handover.covers(request.instant, request.trigger):
+            # Waits until instant + grace; it sees every task of the family, its own included.
+            return take_over(client, target, request, now=self._now, sleep=self._sleep)
+        # The lookup costs ListTasks calls; a fire's first launch cannot have started a
+        # task yet, and clientToken covers a RunTask retried inside this call.
+        found = self._find(client, target, request.key) if request.may_have_started else []
+        if found:
+            log.info(
+                "%s at %s was already launched: %s",
+                request.schedule_id,
+                request.environment["CLOCKWORK_FIRE_TIME"],
+                ", ".join(found),
+                extra={"action": "ecs_already_launched", "schedule": request.schedule_id},
+            )
+        return found
+
+    def _find(self, client: ECSClient, target: EcsTarget, key: str) -> list[str]:
+        """Task ARNs this fire already started, confirmed by the whole key's tag.
+
+        Listed by the fire's own ``startedBy``; when the target sets one that all its fires
+        share, by the task definition's family instead (the narrower listing: ECS lists
+        ``startedBy`` with no other filter).
+        """
+        if target.started_by is None:
+            candidates = tasks.list_arns(client, target.cluster, started_by=started_by(key))
+        else:
+            candidates = tasks.list_arns(client, target.cluster, family=target.family)
         if not candidates:
             return []
-        tasks = self._describe_tasks(client, cluster, candidates, tags=True)
-        return [arn for arn, task in tasks.items() if _tag(task, KEY_TAG) == key]
-
-    def _describe_tasks(
-        self, client: ECSClient, cluster: str, arns: Sequence[str], *, tags: bool = False
-    ) -> dict[str, Mapping[str, Any]]:
-        """DescribeTasks, 100 at a time; tasks ECS does not know are left out."""
-        found: dict[str, Mapping[str, Any]] = {}
-        for start in range(0, len(arns), DESCRIBE_BATCH):
-            batch = list(arns[start : start + DESCRIBE_BATCH])
-            try:
-                answer = client.describe_tasks(cluster=cluster, tasks=batch, include=["TAGS"] if tags else [])
-            except ClientError as exc:
-                if error_code(exc) == "ClusterNotFoundException":
-                    return found
-                raise exception_error(exc, "DescribeTasks") from exc
-            except BotoCoreError as exc:
-                raise exception_error(exc, "DescribeTasks") from exc
-            for task in answer.get("tasks", []):
-                if task.get("taskArn") in batch:
-                    found[str(task["taskArn"])] = task
-        return found
+        found = tasks.describe(client, target.cluster, candidates, tags=True)
+        return [arn for arn, task in found.items() if tasks.tag(task, KEY_TAG) == key]
 
     def _containers(self, client: ECSClient, region: str, endpoint: str | None, definition: str) -> list[str]:
         """The container names of a task definition, so that each receives the fire's variables."""
@@ -306,10 +303,6 @@ def _run_task(
         extra={"action": "ecs_started", "schedule": schedule_id},
     )
     return arns
-
-
-def _tag(task: Mapping[str, Any], key: str) -> str | None:
-    return next((str(t.get("value")) for t in task.get("tags", ()) if t.get("key") == key), None)
 
 
 def observe(handle: str, task: Mapping[str, Any] | None) -> Observation:

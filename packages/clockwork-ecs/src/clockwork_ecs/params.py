@@ -18,6 +18,8 @@ import attrs
 from clockwork_core.errors import InvalidValue
 
 from clockwork_ecs.bucket import EC2, FARGATE
+from clockwork_ecs.fire import TAG_PREFIX, check_started_by
+from clockwork_ecs.handover import Handover, definition_parts, parse_handover
 
 F = "target.params"
 KNOWN = (
@@ -37,12 +39,13 @@ KNOWN = (
     "group",
     "region",
     "endpoint_url",
+    "started_by",
+    "handover",
 )
 LAUNCH_TYPES = ("EC2", "FARGATE", "EXTERNAL")
 PROPAGATE = ("TASK_DEFINITION", "SERVICE", "NONE")
 #: ECS allows 50 tags a task; clockwork adds its own three.
 MAX_USER_TAGS = 47
-TAG_PREFIX = "clockwork:"
 TASK_DEFINITION = re.compile(
     r"^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/)?[A-Za-z0-9_-]{1,255}(:\d+)?$"
 )
@@ -59,6 +62,19 @@ class EcsTarget:
     request: Mapping[str, Any]
     region: str | None
     endpoint_url: str | None
+    #: Every task's ``startedBy``; None: the fire's own (``clockwork-`` + its key).
+    started_by: str | None = None
+    handover: Handover | None = None
+
+    @property
+    def family(self) -> str:
+        """The task definition's family, whichever way the target names it."""
+        return definition_parts(self.task_definition)[0]
+
+    @property
+    def revision(self) -> int | None:
+        """The task definition's revision; None for a family name (its latest ACTIVE one)."""
+        return definition_parts(self.task_definition)[1]
 
     @property
     def kind(self) -> str:
@@ -98,6 +114,11 @@ def parse_params(params: Mapping[str, Any]) -> EcsTarget:
         raise InvalidValue(
             f"{F}.capacity_provider_strategy", "give launch_type or capacity_provider_strategy, not both"
         )
+    return EcsTarget(cluster, task_definition, request, **_where_and_how(params, request))
+
+
+def _where_and_how(params: Mapping[str, Any], request: Mapping[str, Any]) -> dict[str, Any]:
+    """The target's region, endpoint, ``started_by`` and ``handover``, checked."""
     region = params.get("region")
     if region is not None and (not isinstance(region, str) or not REGION.fullmatch(region)):
         raise InvalidValue(f"{F}.region", f"{region!r} is not an AWS region such as 'eu-west-1'")
@@ -106,7 +127,15 @@ def parse_params(params: Mapping[str, Any]) -> EcsTarget:
         not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("http", "https")
     ):
         raise InvalidValue(f"{F}.endpoint_url", f"{endpoint!r} is not an http(s) URL")
-    return EcsTarget(cluster, task_definition, request, region, endpoint)
+    started_by = params.get("started_by")
+    if started_by is not None:
+        started_by = check_started_by(f"{F}.started_by", started_by)
+    handover = params.get("handover")
+    if handover is not None:
+        handover = parse_handover(f"{F}.handover", handover)
+        if request["count"] != 1:
+            raise InvalidValue(f"{F}.handover", "needs count 1 (the original started one task a fire)")
+    return {"region": region, "endpoint_url": endpoint, "started_by": started_by, "handover": handover}
 
 
 # --- checks: each takes the field's dotted name and the value, returns ECS's shape ---------

@@ -2,11 +2,18 @@
 
 moto runs a Fargate task only with container-level ``memory`` and a security group, in a
 subnet of its default VPC; :func:`build_world` makes all of that, with unique names.
+
+moto's ECS tasks have no ``createdAt`` (ECS gives every task one, and the handover from
+the original's workers matches on it): :func:`moto_command` runs moto's server with
+tasks that record it (``python -m clockwork_ecs.testing -H HOST -p PORT``). Only the
+emulator changes; clients talk to it over HTTP as they would to ECS.
 """
 
 from __future__ import annotations
 
+import sys
 import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -83,3 +90,28 @@ def build_world(endpoint: str) -> World:
         subnets=tuple(s["SubnetId"] for s in subnets[:2]),
         security_group=group["GroupId"],
     )
+
+
+def moto_command(port: int, host: str = "127.0.0.1") -> list[str]:
+    """The command that runs moto's server, its ECS tasks with a ``createdAt``, on ``host:port``."""
+    return [sys.executable, "-m", "clockwork_ecs.testing", "-H", host, "-p", str(port)]
+
+
+def serve_moto(argv: Sequence[str]) -> None:
+    """moto's server (its own command line), with ``createdAt`` set on each ECS task it starts."""
+    from moto.core.utils import utcnow
+    from moto.ecs import models
+    from moto.server import main
+
+    started = models.Task.__init__
+
+    def start(task: models.Task, *args: Any, **kwargs: Any) -> None:
+        started(task, *args, **kwargs)
+        vars(task)["created_at"] = utcnow()  # answered as createdAt (moto maps snake_case names)
+
+    models.Task.__init__ = start  # type: ignore[method-assign,assignment]
+    main(list(argv))
+
+
+if __name__ == "__main__":
+    serve_moto(sys.argv[1:])

@@ -9,7 +9,10 @@
   ``before-call`` event, with what moto cannot produce (``failures[]``, throttling).
   Tests that use it say so in their docstring: those answers are ours, not ECS's.
 
-moto's ECS, as these tests find it (5.2): it ignores ``clientToken``; ``RunTask`` never
+moto's ECS, as these tests find it (5.2): its tasks have no ``createdAt`` (the server
+runs through :func:`clockwork_ecs.testing.moto_command`, which adds it); ``ListTasks``
+never pages (it ignores ``maxResults``); a task that its state manager moves to STOPPED
+keeps ``desiredStatus`` RUNNING (only StopTask sets it); it ignores ``clientToken``; ``RunTask`` never
 returns ``failures``; each ``DescribeTasks`` moves a task one state along
 RUNNING → DEACTIVATING → STOPPING → DEPROVISIONING → STOPPED (its state manager's
 default for ``ecs::task``, set explicitly here), so a task stops after four looks; a
@@ -27,7 +30,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -36,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from botocore.awsrequest import AWSResponse, HTTPHeaders
-from clockwork_ecs.testing import REGION
+from clockwork_ecs.testing import REGION, moto_command
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs.client import ECSClient
@@ -68,7 +70,7 @@ class MotoServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> MotoServer:
-        command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+        command = moto_command(self.port)
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 command,

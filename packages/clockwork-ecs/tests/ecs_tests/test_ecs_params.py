@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from clockwork_core.errors import InvalidValue
+from clockwork_core.model import Trigger
 from clockwork_ecs.bucket import EC2, FARGATE
 from clockwork_ecs.fire import client_token, run_task_request, started_by, with_environment
+from clockwork_ecs.handover import Handover
 from clockwork_ecs.params import parse_params
 
 from .support import fire
@@ -63,6 +66,10 @@ class TestValidation:
                 {"launch_type": "EC2", "capacity_provider_strategy": [{"capacityProvider": "FARGATE"}]},
                 "target.params.capacity_provider_strategy",
             ),
+            ({"started_by": "x" * 37}, "target.params.started_by"),
+            ({"started_by": "ecs aws clockwork"}, "target.params.started_by"),
+            ({"started_by": ""}, "target.params.started_by"),
+            ({"started_by": 7}, "target.params.started_by"),
         ],
     )
     def test_it_rejects_a_bad_value_naming_its_field(self, changes: dict[str, Any], field: str) -> None:
@@ -141,6 +148,17 @@ class TestFireMarks:
         }
         assert by_name == {"main": {"A": "1", **fire_env}, "sidecar": fire_env}
 
+    def test_a_configured_started_by_replaces_the_keys_and_the_key_stays_in_tags_and_token(self) -> None:
+        request = fire({**BASE, "started_by": "ecs-aws-clockwork"})
+        kwargs = run_task_request(parse_params(request.params), request, ["main"])
+        assert kwargs["startedBy"] == "ecs-aws-clockwork"
+        assert kwargs["clientToken"] == client_token(request.key)
+        assert {"key": "clockwork:fire-key", "value": request.key} in kwargs["tags"]
+
+    def test_a_started_by_of_36_characters_is_ecs_limit_and_accepted(self) -> None:
+        text = "a/B_c-" * 6
+        assert parse_params({**BASE, "started_by": text}).started_by == text
+
     def test_the_request_keeps_the_users_tags_and_adds_the_fires(self) -> None:
         request = fire({**BASE, "tags": {"team": "data"}})
         kwargs = run_task_request(parse_params(request.params), request, ["main"])
@@ -152,3 +170,63 @@ class TestFireMarks:
         ]
         assert kwargs["count"] == 1
         assert (kwargs["cluster"], kwargs["taskDefinition"]) == ("jobs", "backup")
+
+
+class TestHandoverParams:
+    def test_it_takes_until_alone_with_the_originals_defaults(self) -> None:
+        target = parse_params({**BASE, "handover": {"until": "2026-12-08T10:00:00Z"}})
+        assert target.handover == Handover(datetime(2026, 12, 8, 10, tzinfo=UTC))
+        assert target.handover.grace == timedelta(seconds=5)
+        assert target.handover.started_by == "ecs-aws-clockwork"
+
+    def test_it_takes_every_key(self) -> None:
+        handover = {"until": "2026-12-08T10:00:00+00:00", "grace_seconds": 2, "started_by": "legacy/cron"}
+        target = parse_params({**BASE, "handover": handover})
+        assert target.handover == Handover(
+            datetime(2026, 12, 8, 10, tzinfo=UTC), timedelta(seconds=2), "legacy/cron"
+        )
+
+    @pytest.mark.parametrize(
+        ("handover", "field", "words"),
+        [
+            ("2026-12-08T10:00:00Z", "target.params.handover", "mapping"),
+            ({}, "target.params.handover.until", "required"),
+            ({"until": "2026-12-08T10:00:00"}, "target.params.handover.until", "UTC instant"),
+            ({"until": "2026-12-08T11:00:00+01:00"}, "target.params.handover.until", "UTC instant"),
+            ({"until": "tomorrow"}, "target.params.handover.until", "UTC instant"),
+            ({"until": 1765188000}, "target.params.handover.until", "UTC instant"),
+            ({"until": "2026-12-08T10:00:00Z", "grace_seconds": 0}, "target.params.handover.grace_seconds", "--lease"),
+            ({"until": "2026-12-08T10:00:00Z", "grace_seconds": 11}, "target.params.handover.grace_seconds", "--lease"),
+            ({"until": "2026-12-08T10:00:00Z", "grace_seconds": "5"}, "target.params.handover.grace_seconds", "1 to 10"),
+            ({"until": "2026-12-08T10:00:00Z", "grace_seconds": True}, "target.params.handover.grace_seconds", "1 to 10"),
+            ({"until": "2026-12-08T10:00:00Z", "started_by": "x" * 37}, "target.params.handover.started_by", "1-36"),
+            ({"until": "2026-12-08T10:00:00Z", "grace": 5}, "target.params.handover.grace", "grace_seconds"),
+        ],
+    )  # fmt: skip
+    def test_it_rejects_a_bad_value_in_one_line_naming_the_key(
+        self, handover: object, field: str, words: str
+    ) -> None:
+        with pytest.raises(InvalidValue) as caught:
+            parse_params({**BASE, "handover": handover})
+        assert caught.value.field == field
+        assert words in caught.value.reason
+        assert "\n" not in str(caught.value)
+
+    def test_it_needs_one_task_a_fire_as_the_original_started(self) -> None:
+        with pytest.raises(InvalidValue) as caught:
+            parse_params({**BASE, "count": 2, "handover": {"until": "2026-12-08T10:00:00Z"}})
+        assert caught.value.field == "target.params.handover"
+
+    @pytest.mark.parametrize(
+        ("instant", "trigger", "covered"),
+        [
+            (datetime(2026, 12, 8, 9, 59, 59, tzinfo=UTC), Trigger.SCHEDULE, True),
+            (datetime(2026, 12, 8, 10, tzinfo=UTC), Trigger.SCHEDULE, False),
+            (datetime(2026, 12, 8, 9, tzinfo=UTC), Trigger.MANUAL, False),
+        ],
+    )
+    def test_it_covers_scheduled_instants_before_until_only(
+        self, instant: datetime, trigger: Trigger, covered: bool
+    ) -> None:
+        handover = Handover(datetime(2026, 12, 8, 10, tzinfo=UTC))
+        assert handover.covers(instant, trigger) is covered
