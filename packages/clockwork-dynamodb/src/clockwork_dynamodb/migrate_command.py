@@ -98,7 +98,19 @@ def add_command(commands: Any) -> Any:
         "task the original's still running worker started for the same instant instead of "
         "launching a second. A later run without this flag keeps the handover written",
     )
+    adopt.add_argument(
+        "--handover-grace",
+        metavar="SECONDS",
+        type=int,
+        help="with --handover-until: how long after its instant a fire looks for the original's "
+        "task (1-10; default 5). Keep it below the shortest interval between two instants of a "
+        "schedule, and the worker's --lease at least 1.5 x (grace + 5) s",
+    )
     return adopt
+
+
+#: The ECS launcher's longest handover grace (clockwork_ecs.handover.MAX_GRACE).
+MAX_GRACE = 10
 
 
 def handover_until(text: str, *, now: datetime) -> datetime:
@@ -154,7 +166,22 @@ def options(args: argparse.Namespace, *, now: datetime) -> Options:
         missed_fires=MissedFires(args.missed_fires),
         started_by=StartedBy(args.started_by),
         handover_until=None if args.handover_until is None else handover_until(args.handover_until, now=now),
+        handover_grace=handover_grace(args),
     )
+
+
+def handover_grace(args: argparse.Namespace) -> int | None:
+    """``--handover-grace``: 1-10 seconds, and only beside ``--handover-until``."""
+    grace: int | None = args.handover_grace
+    if grace is None:
+        return None
+    if args.handover_until is None:
+        raise InvalidValue("--handover-grace", "needs --handover-until (the window it applies in)")
+    if not 1 <= grace <= MAX_GRACE:
+        raise InvalidValue(
+            "--handover-grace", f"{grace} is not a whole number of seconds from 1 to {MAX_GRACE}"
+        )
+    return grace
 
 
 def run(args: argparse.Namespace, where: location.Location) -> int:

@@ -88,6 +88,8 @@ class Options:
     started_by: StartedBy = StartedBy.ORIGINAL
     #: Until when a fire adopts the task the original's worker started (None: keep the stored one).
     handover_until: datetime | None = None
+    #: Seconds after its instant a handover fire looks for the original's task (None: the launcher's default).
+    handover_grace: int | None = None
 
     def keep_for(self, schedule_id: str) -> Keep | None:
         """The meaning these options keep for ``schedule_id`` (None: they do not say)."""
@@ -182,7 +184,10 @@ def _params(legacy: LegacyItem, options: Options, stored: ScheduleRecord | None)
     if options.started_by is StartedBy.ORIGINAL:
         params[STARTED_BY_PARAM] = ORIGINAL_STARTED_BY
     if options.handover_until is not None:
-        params[HANDOVER_PARAM] = {"until": isoformat_z(options.handover_until)}
+        handover: dict[str, Any] = {"until": isoformat_z(options.handover_until)}
+        if options.handover_grace is not None:
+            handover["grace_seconds"] = options.handover_grace
+        params[HANDOVER_PARAM] = handover
     elif stored is not None and HANDOVER_PARAM in stored.schedule.target.params:
         params[HANDOVER_PARAM] = stored.schedule.target.params[HANDOVER_PARAM]
     return params

@@ -343,6 +343,15 @@ class TestWhatTheOriginalDid:
             params = store.get(LEGACY_ID).schedule.target.params
         assert params["handover"] == {"until": "2099-01-01T10:30:00Z"}
 
+    def test_a_handover_grace_is_written_beside_its_until(
+        self, backend: Backend, table: str, source: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        flags = ("--handover-until", "2099-01-01T10:30:00Z", "--handover-grace", "2")
+        assert migrate(capsys, backend, table, source, *flags)[0] == 0
+        with closing(open_store(backend.url(table))) as store:
+            params = store.get(LEGACY_ID).schedule.target.params
+        assert params["handover"] == {"until": "2099-01-01T10:30:00Z", "grace_seconds": 2}
+
     def test_a_handover_for_a_duration_ends_that_long_after_the_migration(
         self, backend: Backend, table: str, source: str, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -419,6 +428,14 @@ class TestWhatTheOriginalDid:
                 "clockwork: --handover-until: '2020-01-01T00:00:00Z' is not in the future",
             ),
             (("--handover-until", "0m"), "clockwork: --handover-until: '0m' is not in the future"),
+            (
+                ("--handover-grace", "2"),
+                "clockwork: --handover-grace: needs --handover-until (the window it applies in)",
+            ),
+            (
+                ("--handover-until", "1h", "--handover-grace", "11"),
+                "clockwork: --handover-grace: 11 is not a whole number of seconds from 1 to 10",
+            ),
         ],
     )
     def test_a_bad_flag_is_one_line_and_nothing_is_written(
