@@ -1,9 +1,10 @@
-"""A stand-in for the original aws-ecs-clockwork's worker, for the cut-over test.
+"""A stand-in for the original aws-ecs-clockwork's worker, for the migration test.
 
 ``python original_worker.py TABLE`` (DynamoDB and ECS endpoints from
 ``AWS_ENDPOINT_URL_DYNAMODB`` / ``AWS_ENDPOINT_URL_ECS``). It does what the original's
 worker does, scaled to seconds: it scans the original's table (one Scan, ``Limit`` 1000,
-no pagination) every few seconds, and fires every instant of every item, in UTC, with
+no pagination) every few seconds, and fires every instant of every item as the original's
+worker read its ``cron_time`` (:func:`clockwork_core.original_cron.worker_fires`), in UTC, with
 ``RunTask(taskDefinition, cluster, count=1, startedBy="ecs-aws-clockwork")`` and nothing
 else; it never catches up an instant it missed, and coordinates with no one. Each fire is
 a line of JSON on stdout: ``{"id", "instant", "tasks"}``, written once RunTask answered.
@@ -20,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-from clockwork_core.cron import parse_cron
+from clockwork_core.original_cron import worker_fires
 
 STARTED_BY = "ecs-aws-clockwork"
 RESCAN = 5.0
@@ -54,7 +55,7 @@ def main(table: str) -> None:
     while True:
         if time.monotonic() - scanned > RESCAN:
             items, scanned = scan(dynamodb, table), time.monotonic()
-        upcoming = [(parse_cron(item["cron_time"]).next_after(after), item) for item in items]
+        upcoming = [(next(iter(worker_fires(item["cron_time"], after, 1)), None), item) for item in items]
         instants = [instant for instant, _ in upcoming if instant is not None]
         if not instants:
             time.sleep(0.5)

@@ -1,30 +1,45 @@
-"""The cut-over from the original aws-ecs-clockwork with real processes: every instant once.
+"""The move from aws-ecs-clockwork, as docs/migrating.md runs it, with real processes.
 
 One moto server (DynamoDB and ECS) on loopback. The original's table holds items as its
 Lambda writes them; a stand-in for the original's worker (``original_worker.py``, a
-process of its own) fires every instant of every item with the original's RunTask. The
-schedules are adopted into a clockwork table (``clockwork_dynamodb.migrate.adopt``) with
-a ``handover`` ending at ``until``; two real ``clockwork run`` processes start while the
-stand-in still fires; the stand-in is SIGKILLed at a random moment between two instants
-(the offset is in every failure message), before ``until``. Counted from the tasks moto's
-ECS started: every instant of the window ran exactly once, whoever started it.
+process of its own) fires every instant of every item as the original's worker read it,
+with the original's RunTask. Then the guide's steps:
+
+1. ``clockwork dynamodb migrate --dry-run`` (a real process) reports the one expression
+   the original read otherwise (doubled spaces: a seconds field) and exits 1, writing
+   nothing; ``migrate --handover-until ... --handover-grace 2 --meaning original`` copies
+   the schedules, that one in the original's meaning.
+2. Two real ``clockwork run`` processes start while the stand-in still fires.
+3. The stacks' requests reach clockwork's handler (as the original's function, given
+   clockwork's code, would pass them: ``CLOCKWORK_MIGRATED_TABLES`` names the original's
+   table): an Update in the shape of the original's own sample event, with an unknown
+   ``Comment``, and CloudFormation's rollback of it. Both answer SUCCESS with the
+   original's physical id, while the schedule keeps firing.
+4. The stand-in is SIGKILLed at a random moment between two instants (the offset is in
+   every failure message), before the handover ends.
+5. After the window, the stack's Delete removes its schedule.
+
+Counted from the tasks moto's ECS started: every instant of the window ran exactly once,
+whoever started it.
 
 Two items share a task definition (a full ARN, as a stack's ``Ref`` gives it); a third
-names a family. Their expressions have a seconds field, so the test is short.
+names a family; a fourth is written with doubled spaces. Their expressions have a
+seconds field (in the original's reading), so the test is short.
 
 moto, as this test finds it: its tasks have no ``createdAt`` (the server runs through
 ``clockwork_ecs.testing.moto_command``, which adds it); its conditional writes are not
-atomic, so the workers' DynamoDB traffic goes through a proxy that forwards one request
-at a time; a RunTask with no launch type runs through the cluster's default capacity
-provider strategy, and with FARGATE it asks a network configuration only of ``awsvpc``
-task definitions, so the original's RunTask (no launch type, no network) runs on a
-bridge-mode task definition as sent.
+atomic, so the workers' and the handler's DynamoDB traffic goes through a proxy that
+forwards one request at a time; a RunTask with no launch type runs through the
+cluster's default capacity provider strategy, and with FARGATE it asks a network
+configuration only of ``awsvpc`` task definitions, so the original's RunTask (no launch
+type, no network) runs on a bridge-mode task definition as sent.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import random
 import signal
@@ -34,7 +49,7 @@ import time
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,12 +57,13 @@ from typing import Any
 import attrs
 import boto3
 import pytest
+from clockwork_cfn_resource.handler import handler
+from clockwork_cfn_resource.testing import SERVICE_TOKEN, LambdaContext, ResponseServer, event
 from clockwork_core.cron import parse_cron
-from clockwork_core.model import Target, run_id_for
+from clockwork_core.errors import ScheduleNotFound
+from clockwork_core.model import run_id_for
 from clockwork_core.plugins import open_store
-from clockwork_core.schedules import write_schedule
-from clockwork_core.store import Store
-from clockwork_dynamodb.migrate import adopt
+from clockwork_core.zones import isoformat_z
 from clockwork_dynamodb.testing.emulators import FAKE_CREDENTIALS, Emulator, Proxy, create_table, free_port
 from clockwork_ecs import tasks
 from clockwork_ecs.fire import KEY_TAG
@@ -58,11 +74,17 @@ HERE = Path(__file__).parent
 GRACE = 2
 LEASE = "12"  # at least 1.5 x (grace + 5) s: a handover fire waits its grace inside its claim
 #: The handover ends this long after the schedules are adopted; the stand-in dies before.
-UNTIL = 18.0
+UNTIL = 30.0
 #: The window goes on this long after ``until``: fires on time, with no lookup.
 AFTER = 6.0
 EVERY_3 = "*/3 * * * * *"
-SHIFTED = "1/3 * * * * *"
+SHIFTED = "1-59/3 * * * * *"  # not 1/3: the original read a/s as a alone
+#: The original read doubled spaces as empty fields: a seconds field, every 5 s. clockwork
+#: reads the same text as every 5 minutes; the migration keeps the original's meaning.
+DOUBLED = "*/5  * * * *"
+DOUBLED_MEANT = "*/5 * * * * *"
+#: Tasks per instant of each family: two schedules share the report task definition.
+PER_INSTANT = {"report": 2, "cleanup": 1, "sweep": 1}
 
 
 @attrs.frozen
@@ -109,7 +131,7 @@ def original_world(moto: Moto) -> dict[str, str]:
         defaultCapacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}],
     )["cluster"]["clusterArn"]
     names = {"cluster": cluster}
-    for family in ("report", "cleanup"):
+    for family in PER_INSTANT:
         names[family] = ecs.register_task_definition(
             family=f"{family}-{suffix}",
             networkMode="bridge",
@@ -120,11 +142,11 @@ def original_world(moto: Moto) -> dict[str, str]:
 
 def original_items(world: dict[str, str]) -> list[dict[str, str]]:
     """Items as the original's Lambda writes them (its Create of three stack resources)."""
-    cleanup_family = world["cleanup"].rpartition("/")[2].partition(":")[0]
     shapes = [
         ("report-eu", EVERY_3, world["report"]),
         ("report-us", EVERY_3, world["report"]),
-        ("cleanup", SHIFTED, cleanup_family),
+        ("cleanup", SHIFTED, family_of(world["cleanup"])),
+        ("sweep", DOUBLED, world["sweep"]),
     ]
     return [
         {
@@ -137,6 +159,10 @@ def original_items(world: dict[str, str]) -> list[dict[str, str]]:
         }
         for name, cron, definition in shapes
     ]
+
+
+def family_of(task_definition: str) -> str:
+    return task_definition.rpartition("/")[2].partition(":")[0]
 
 
 def original_table(moto: Moto, items: list[dict[str, str]]) -> str:
@@ -153,22 +179,41 @@ def original_table(moto: Moto, items: list[dict[str, str]]) -> str:
     return name
 
 
-def adopt_with_handover(store: Store, moto: Moto, source: str, until: datetime) -> list[str]:
-    """``adopt`` the original's items, then give each schedule the handover (the migrate flag's job)."""
-    items = moto.client("dynamodb").scan(TableName=source)["Items"]
-    now = datetime.now(UTC)
-    adopted = [outcome.schedule_id for outcome in adopt(store, items, source=source, now=now)]
-    handover = {"until": until.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", "grace_seconds": GRACE}
-    for schedule_id in adopted:
+def migrate(env: dict[str, str], source: str, *flags: str) -> tuple[int, dict[str, Any]]:
+    """``clockwork dynamodb migrate --from SOURCE --json FLAGS`` as a process: its status and report."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "clockwork_worker.cli",
+            "dynamodb",
+            "migrate",
+            "--from",
+            source,
+            "--json",
+            *flags,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)
 
-        def with_handover(stored: Any) -> Any:
-            target = stored.schedule.target
-            return attrs.evolve(
-                stored.schedule, target=Target(target.launcher, {**target.params, "handover": handover})
-            )
 
-        write_schedule(store, schedule_id, with_handover, now=now)
-    return adopted
+def migrate_as_the_guide_says(env: dict[str, str], source: str, until: datetime) -> dict[str, Any]:
+    """The dry run asks for a decision on the doubled spaces; the copy keeps the original's."""
+    status, report = migrate(env, source, "--dry-run")
+    assert status == 1, report
+    undecided = [item for item in report["items"] if item["action"] == "undecided"]
+    assert [item["meaning"]["text"] for item in undecided] == [DOUBLED], report
+    assert undecided[0]["meaning"]["translation"] == DOUBLED_MEANT
+    handover = ("--handover-until", isoformat_z(until), "--handover-grace", str(GRACE))
+    status, report = migrate(env, source, *handover, "--meaning", "original")
+    assert status == 0, report
+    return report
 
 
 @attrs.define
@@ -226,8 +271,8 @@ def sleep_until(moment: datetime) -> None:
 
 
 def instant_at_or_before(expression: str, moment: datetime) -> datetime:
-    """The expression's last instant at or before ``moment`` (its instants are 3 s apart)."""
-    instants = itertools.islice(parse_cron(expression).iter_after(moment - timedelta(seconds=3.5)), 4)
+    """The expression's last instant at or before ``moment`` (its instants are at most 5 s apart)."""
+    instants = itertools.islice(parse_cron(expression).iter_after(moment - timedelta(seconds=5.5)), 6)
     return max(i for i in instants if i <= moment)
 
 
@@ -280,7 +325,7 @@ def window(expressions: dict[str, str], after: datetime, end: datetime) -> Count
         for instant in parse_cron(expression).iter_after(after):
             if instant > end:
                 break
-            expected[item_family, instant] += 1 if item_family.startswith("cleanup") else 2
+            expected[item_family, instant] += PER_INSTANT[item_family.partition("-")[0]]
     return expected
 
 
@@ -299,19 +344,63 @@ class Timeline:
         )
 
 
-def cut_over(procs: Processes, store: Store, moto: Moto, source: str) -> Timeline:
-    """The stand-in fires; the schedules are adopted; two workers start; the stand-in dies."""
+def stack_requests(responses: ResponseServer, source: str, item: dict[str, str]) -> list[dict[str, Any]]:
+    """What a stack declared for the original sends once its function runs clockwork's code:
+    an Update in the shape of the original's sample event (an unknown ``Comment`` added), and
+    CloudFormation's rollback of it (the old properties sent back as the new)."""
+    declared = {
+        "ServiceToken": SERVICE_TOKEN,
+        "SchedulerDynamoDBTable": source,
+        "Region": REGION,
+        "Name": item["name"],
+        "CronTime": item["cron_time"],
+        "TaskDefinitionArn": item["definition_arn"],
+        "ECSClusterArn": item["ecs_cluster_arn"],
+    }
+    changed = {**declared, "Name": "cleanup, renamed", "Comment": "kept for the original's readers"}
+    answers = []
+    for new, old in ((changed, declared), (declared, changed)):
+        answers.append(
+            answer(responses, event("Update", new, responses.url(), physical_id=item["id"], old=old))
+        )
+    return answers
+
+
+def answer(responses: ResponseServer, sent: dict[str, Any]) -> dict[str, Any]:
+    """The handler's answer to ``sent``, as the response server received it."""
+    handler(sent, LambdaContext(timeout=30))
+    [received] = [r.document for r in responses.received if r.document["RequestId"] == sent["RequestId"]]
+    return received
+
+
+def delete_request(responses: ResponseServer, source: str, item: dict[str, str]) -> dict[str, Any]:
+    properties = {
+        "ServiceToken": SERVICE_TOKEN,
+        "SchedulerDynamoDBTable": source,
+        "Region": REGION,
+        "Name": item["name"],
+        "CronTime": item["cron_time"],
+        "TaskDefinitionArn": item["definition_arn"],
+        "ECSClusterArn": item["ecs_cluster_arn"],
+    }
+    return answer(responses, event("Delete", properties, responses.url(), physical_id=item["id"]))
+
+
+def cut_over(procs: Processes, source: str, during: Callable[[], None]) -> Timeline:
+    """The stand-in fires; the guide's migration runs; two workers start; ``during`` runs while
+    both fire; the stand-in dies."""
     procs.start("original", [sys.executable, str(HERE / "original_worker.py"), source])
     wait_for("the stand-in's first fire", lambda: '"tasks"' in procs.log("original"), 30, procs)
     adopted_at = datetime.now(UTC)
     until = adopted_at + timedelta(seconds=UNTIL)
-    adopt_with_handover(store, moto, source, until)
+    migrate_as_the_guide_says(procs.env, source, until)
     ports = [free_port(), free_port()]
     for index, port in enumerate(ports):
         run = ["run", "--worker-id", f"w{index}", "--lease", LEASE, "--poll-interval", "0.5"]
         http = ["--http", f"127.0.0.1:{port}"]
         procs.start(f"worker-{index}", [sys.executable, "-m", "clockwork_worker.cli", *run, *http])
     wait_for("both workers healthy", lambda: all(healthy(port) for port in ports), 30, procs)
+    during()
     # The stand-in and the workers overlap a few instants; then a random moment between two.
     after_an_instant = parse_cron(EVERY_3).next_after(datetime.now(UTC) + timedelta(seconds=4))
     assert after_an_instant is not None
@@ -326,12 +415,18 @@ def cut_over(procs: Processes, store: Store, moto: Moto, source: str) -> Timelin
     return Timeline(adopted_at, until, killed_at, end, exit_codes)
 
 
+@pytest.fixture(scope="module")
+def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pycache")
+
+
 @pytest.mark.slow
-def test_every_instant_runs_once_across_the_cut_over_whenever_the_original_is_stopped(
-    moto: Moto, tmp_path: Path, pycache: Path
+def test_the_guides_migration_runs_every_instant_once_and_keeps_the_stacks_working(
+    moto: Moto, tmp_path: Path, pycache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = original_world(moto)
-    source = original_table(moto, original_items(world))
+    items = original_items(world)
+    source = original_table(moto, items)
     table = f"clockwork-{uuid.uuid4().hex[:8]}"
     create_table(moto.client("dynamodb"), table)
     url = f"dynamodb://{table}?region={REGION}&endpoint_url={moto.proxy.endpoint}"
@@ -345,21 +440,29 @@ def test_every_instant_runs_once_across_the_cut_over_whenever_the_original_is_st
         CLOCKWORK_LOG_FORMAT="json",
         PYTHONPYCACHEPREFIX=str(pycache),
     )
+    # The original's function, given clockwork's code (docs/migrating.md, step 3).
+    monkeypatch.setenv("CLOCKWORK_MIGRATED_TABLES", f"{source}={table}")
+    monkeypatch.setenv("CLOCKWORK_DYNAMODB_ENDPOINT_URL", moto.proxy.endpoint)
+    cleanup = next(item for item in items if item["name"] == "cleanup")
+    answers: list[dict[str, Any]] = []
     procs = Processes(tmp_path, env)
-    with contextlib.closing(open_store(url)) as store:
+    responses = ResponseServer()
+    with contextlib.closing(open_store(url)) as store, contextlib.closing(responses):
         try:
-            timeline = cut_over(procs, store, moto, source)
+            timeline = cut_over(
+                procs, source, lambda: answers.extend(stack_requests(responses, source, cleanup))
+            )
         finally:
             procs.kill_all()
         families = {
-            world[name].rpartition("/")[2].partition(":")[0]: cron
-            for name, cron in (("report", EVERY_3), ("cleanup", SHIFTED))
+            family_of(world[name]): cron
+            for name, cron in (("report", EVERY_3), ("cleanup", SHIFTED), ("sweep", DOUBLED_MEANT))
         }
         counted = census(moto, world["cluster"], families)
         expected = window(families, timeline.adopted_at, timeline.end)
         wrong = {k: (counted.per_family[k], n) for k, n in expected.items() if counted.per_family[k] != n}
         assert not wrong, f"(family, instant): (tasks, expected) where they differ; {timeline}"
-        most = {k: n for k, n in counted.per_family.items() if n > (1 if k[0].startswith("cleanup") else 2)}
+        most = {k: n for k, n in counted.per_family.items() if n > PER_INSTANT[k[0].partition("-")[0]]}
         assert not most, f"doubled outside the window; {timeline}"
         assert max(counted.per_schedule.values()) == 1, timeline
         assert timeline.exit_codes == [0, 0]
@@ -370,3 +473,20 @@ def test_every_instant_runs_once_across_the_cut_over_whenever_the_original_is_st
         assert any(t >= timeline.until for t in launched), timeline
         for arn, (schedule_id, instant) in counted.adopted.items():
             assert store.get_run(schedule_id, run_id_for(instant)).handles == (arn,)
+        # The stacks: the Update and its rollback kept the original's physical id and said
+        # what compatibility kept; the schedule is the stack's now, fired all along.
+        assert [(a["Status"], a["PhysicalResourceId"]) for a in answers] == [("SUCCESS", cleanup["id"])] * 2
+        assert "Comment" in answers[0]["Reason"], answers
+        adopted = store.get(cleanup["id"]).schedule
+        assert (adopted.name, adopted.origin["kind"]) == ("cleanup", "cloudformation")
+        sweep = next(item for item in items if item["name"] == "sweep")
+        swept = store.get(sweep["id"]).schedule
+        assert (swept.expression, swept.origin["cron_time"]) == (DOUBLED_MEANT, DOUBLED)
+        # After the window, the stack's Delete removes its schedule (with its history).
+        deleted = delete_request(responses, source, cleanup)
+        assert (deleted["Status"], deleted["PhysicalResourceId"]) == ("SUCCESS", cleanup["id"]), deleted
+        with pytest.raises(ScheduleNotFound):
+            store.get(cleanup["id"])
+    # The original's table was only read.
+    left = moto.client("dynamodb").scan(TableName=source)["Items"]
+    assert sorted(item["id"]["S"] for item in left) == sorted(item["id"] for item in items)
