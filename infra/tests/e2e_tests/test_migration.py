@@ -344,11 +344,9 @@ class Timeline:
         )
 
 
-def stack_requests(responses: ResponseServer, source: str, item: dict[str, str]) -> list[dict[str, Any]]:
-    """What a stack declared for the original sends once its function runs clockwork's code:
-    an Update in the shape of the original's sample event (an unknown ``Comment`` added), and
-    CloudFormation's rollback of it (the old properties sent back as the new)."""
-    declared = {
+def declared_by_the_stack(source: str, item: dict[str, str]) -> dict[str, Any]:
+    """The properties of the stack resource whose Create wrote ``item`` (to the original's table)."""
+    return {
         "ServiceToken": SERVICE_TOKEN,
         "SchedulerDynamoDBTable": source,
         "Region": REGION,
@@ -357,6 +355,13 @@ def stack_requests(responses: ResponseServer, source: str, item: dict[str, str])
         "TaskDefinitionArn": item["definition_arn"],
         "ECSClusterArn": item["ecs_cluster_arn"],
     }
+
+
+def stack_requests(responses: ResponseServer, source: str, item: dict[str, str]) -> list[dict[str, Any]]:
+    """What a stack declared for the original sends once its function runs clockwork's code:
+    an Update in the shape of the original's sample event (an unknown ``Comment`` added), and
+    CloudFormation's rollback of it (the old properties sent back as the new)."""
+    declared = declared_by_the_stack(source, item)
     changed = {**declared, "Name": "cleanup, renamed", "Comment": "kept for the original's readers"}
     answers = []
     for new, old in ((changed, declared), (declared, changed)):
@@ -374,15 +379,7 @@ def answer(responses: ResponseServer, sent: dict[str, Any]) -> dict[str, Any]:
 
 
 def delete_request(responses: ResponseServer, source: str, item: dict[str, str]) -> dict[str, Any]:
-    properties = {
-        "ServiceToken": SERVICE_TOKEN,
-        "SchedulerDynamoDBTable": source,
-        "Region": REGION,
-        "Name": item["name"],
-        "CronTime": item["cron_time"],
-        "TaskDefinitionArn": item["definition_arn"],
-        "ECSClusterArn": item["ecs_cluster_arn"],
-    }
+    properties = declared_by_the_stack(source, item)
     return answer(responses, event("Delete", properties, responses.url(), physical_id=item["id"]))
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from clockwork_cfn_resource.testing import REGION, ResponseServer
 from clockwork_core.store import Store
+from clockwork_core.testing.support import T0
 from clockwork_dynamodb.store import DynamoDBStore
 from clockwork_dynamodb.testing.emulators import (
     FAKE_CREDENTIALS,
@@ -23,6 +24,8 @@ from clockwork_dynamodb.testing.emulators import (
     delete_table,
     moto_server,
 )
+
+from . import original as orig
 
 
 @pytest.fixture(autouse=True)
@@ -80,3 +83,22 @@ def tls_responses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[R
     monkeypatch.setenv("SSL_CERT_FILE", str(server.certificate))
     yield server
     server.close()
+
+
+@pytest.fixture
+def places(moto: Backend, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
+    """(the original's table, the clockwork table it was migrated into), and the function's
+    variable saying so."""
+    with orig.tables(moto) as (original, target):
+        monkeypatch.setenv("CLOCKWORK_MIGRATED_TABLES", f"{original}={target}")
+        yield original, target
+
+
+@pytest.fixture
+def migrated(moto: Backend, places: tuple[str, str]) -> Iterator[DynamoDBStore]:
+    """The clockwork table, holding the sample's schedule as the original created it."""
+    original, target = places
+    orig.put_item(moto, original, orig.SAMPLE_ID, orig.properties(original), now=T0)
+    assert "1 created" in orig.run_migration(moto, original, target)
+    with closing(orig.open_store(moto, target)) as store:
+        yield store

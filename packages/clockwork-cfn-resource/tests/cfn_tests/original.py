@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from clockwork_cfn_resource.handler import handler
+from clockwork_cfn_resource.testing import LambdaContext, ResponseServer
 from clockwork_dynamodb.location import client_config
 from clockwork_dynamodb.store import DynamoDBStore
 from clockwork_dynamodb.testing.emulators import Backend, create_table, delete_table
@@ -151,3 +153,12 @@ def run_migration(moto: Backend, original: str, target: str) -> str:
     )
     assert done.returncode == 0, (done.stdout, done.stderr)
     return done.stdout
+
+
+def send(sent: dict[str, Any], responses: ResponseServer) -> dict[str, Any]:
+    """The handler's answer to ``sent``, as the response server received it."""
+    count = len(responses.received) + 1
+    handler(sent, LambdaContext(timeout=30))
+    received = responses.wait(count)
+    assert len(received) == count
+    return received[-1].document

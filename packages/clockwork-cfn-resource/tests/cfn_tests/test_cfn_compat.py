@@ -13,8 +13,7 @@ from contextlib import closing
 from typing import Any
 
 import pytest
-from clockwork_cfn_resource.handler import handler
-from clockwork_cfn_resource.testing import LambdaContext, ResponseServer, thaw
+from clockwork_cfn_resource.testing import ResponseServer, thaw
 from clockwork_core.model import MissedFires, Policies, Schedule, Target
 from clockwork_core.original_cron import compare
 from clockwork_core.schedules import write_schedule
@@ -27,32 +26,8 @@ from . import original as orig
 LONG_NAME = "Do Accruals " + "x" * 288
 
 
-def _send(sent: dict[str, Any], responses: ResponseServer) -> dict[str, Any]:
-    count = len(responses.received) + 1
-    handler(sent, LambdaContext(timeout=30))
-    received = responses.wait(count)
-    assert len(received) == count
-    return received[-1].document
-
-
 def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-
-
-@pytest.fixture
-def places(moto: Backend, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
-    with orig.tables(moto) as (original, target):
-        monkeypatch.setenv("CLOCKWORK_MIGRATED_TABLES", f"{original}={target}")
-        yield original, target
-
-
-@pytest.fixture
-def migrated(moto: Backend, places: tuple[str, str]) -> Iterator[DynamoDBStore]:
-    original, target = places
-    orig.put_item(moto, original, orig.SAMPLE_ID, orig.properties(original), now=T0)
-    assert "1 created" in orig.run_migration(moto, original, target)
-    with closing(orig.open_store(moto, target)) as store:
-        yield store
 
 
 @pytest.fixture
@@ -84,7 +59,7 @@ class TestAMigratedScheduleKeepsWhatTheOriginalAccepted:
             Name=LONG_NAME,
             TaskDefinitionArn="arn:aws:ecs:eu-west-1:123:task-definition/accruals:3",
         )
-        answer = _send(sent, responses)
+        answer = orig.send(sent, responses)
         assert (answer["Status"], answer["PhysicalResourceId"]) == ("SUCCESS", orig.SAMPLE_ID), answer
         lines = [
             "Comment: ignored: not a clockwork property; aws-ecs-clockwork ignored it too",
@@ -108,8 +83,8 @@ class TestAMigratedScheduleKeepsWhatTheOriginalAccepted:
     ) -> None:
         original, _ = places
         sent = _update(original, responses.url(), Comment="runs the accruals", Name=LONG_NAME)
-        first = _send(sent, responses)
-        assert _send(sent, responses) == first
+        first = orig.send(sent, responses)
+        assert orig.send(sent, responses) == first
         assert first["Status"] == "SUCCESS", first
         assert migrated.get(orig.SAMPLE_ID).version == 2
 
@@ -121,7 +96,7 @@ class TestAMigratedScheduleKeepsWhatTheOriginalAccepted:
         new = {**old, "Comment": "v2", "Name": LONG_NAME}
         for before, after in ((old, new), (new, old)):
             sent = orig.sample("Update", after, responses.url(), physical_id=orig.SAMPLE_ID, old=before)
-            answer = _send(sent, responses)
+            answer = orig.send(sent, responses)
             assert answer["Status"] == "SUCCESS", answer
         schedule = migrated.get(orig.SAMPLE_ID).schedule
         assert schedule.name == "Foobar"
@@ -131,7 +106,9 @@ class TestAMigratedScheduleKeepsWhatTheOriginalAccepted:
         self, places: tuple[str, str], migrated: DynamoDBStore, responses: ResponseServer
     ) -> None:
         original, _ = places
-        answer = _send(_update(original, responses.url(), Comment="x", TimeZone="Europe/Berln"), responses)
+        answer = orig.send(
+            _update(original, responses.url(), Comment="x", TimeZone="Europe/Berln"), responses
+        )
         assert answer["Status"] == "FAILED"
         assert answer["Reason"] == (
             "TimeZone: unknown time zone 'Europe/Berln' (use an IANA name such as 'Europe/Berlin')"
@@ -143,7 +120,7 @@ class TestAMigratedScheduleKeepsWhatTheOriginalAccepted:
     ) -> None:
         original, _ = places
         sent = _update(original, responses.url(), Comment="x", Compatibility="Strict")
-        answer = _send(sent, responses)
+        answer = orig.send(sent, responses)
         assert answer["Status"] == "FAILED"
         assert answer["Reason"].startswith(
             "Comment: unknown property; did you mean 'Count'? known properties: "
@@ -154,7 +131,7 @@ class TestAMigratedScheduleKeepsWhatTheOriginalAccepted:
         self, places: tuple[str, str], migrated: DynamoDBStore, responses: ResponseServer
     ) -> None:
         original, _ = places
-        answer = _send(_update(original, responses.url(), Compatibility="Lenient"), responses)
+        answer = orig.send(_update(original, responses.url(), Compatibility="Lenient"), responses)
         assert answer["Status"] == "FAILED"
         assert answer["Reason"] == "Compatibility: 'Lenient' is not one of Original, Strict"
 
@@ -165,7 +142,7 @@ class TestANewResourceIsStrict:
     ) -> None:
         original, _ = places
         declared = {**orig.properties(original), "Comment": "x"}
-        answer = _send(orig.sample("Create", declared, responses.url()), responses)
+        answer = orig.send(orig.sample("Create", declared, responses.url()), responses)
         assert answer["Status"] == "FAILED"
         assert answer["Reason"].startswith(
             "Comment: unknown property; did you mean 'Count'? known properties: "
@@ -176,7 +153,7 @@ class TestANewResourceIsStrict:
     ) -> None:
         original, target = places
         declared = {**orig.properties(original), "Comment": "x", "Compatibility": "original"}
-        answer = _send(orig.sample("Create", declared, responses.url()), responses)
+        answer = orig.send(orig.sample("Create", declared, responses.url()), responses)
         assert answer["Status"] == "SUCCESS", answer
         assert (
             answer["Reason"] == "Comment: ignored: not a clockwork property; aws-ecs-clockwork ignored it too"
@@ -207,7 +184,7 @@ class TestCronTimeKeepsTheOriginalsMeaning:
     ) -> None:
         original, _ = places
         text, stored, cause = case
-        answer = _send(_update(original, responses.url(), CronTime=text), responses)
+        answer = orig.send(_update(original, responses.url(), CronTime=text), responses)
         assert (answer["Status"], answer["PhysicalResourceId"]) == ("SUCCESS", orig.SAMPLE_ID), answer
         # The cause is original_cron's to word; the line names it.
         meaning = compare(text, now=T0, schedule_id=orig.SAMPLE_ID)
@@ -227,17 +204,17 @@ class TestCronTimeKeepsTheOriginalsMeaning:
     ) -> None:
         original, _ = places
         sent = _update(original, responses.url(), CronTime="*/2 * * *")
-        assert _send(sent, responses)["Status"] == "SUCCESS"
-        assert _send(sent, responses)["Status"] == "SUCCESS"
+        assert orig.send(sent, responses)["Status"] == "SUCCESS"
+        assert orig.send(sent, responses)["Status"] == "SUCCESS"
         assert migrated.get(orig.SAMPLE_ID).version == 2
         # The next Update's old properties hold the text, not what was stored.
         old = sent["ResourceProperties"]
         again = orig.sample(
             "Update", {**old, "Name": "Foo"}, responses.url(), physical_id=orig.SAMPLE_ID, old=old
         )
-        assert _send(again, responses)["Status"] == "SUCCESS"
+        assert orig.send(again, responses)["Status"] == "SUCCESS"
         gone = orig.sample("Delete", again["ResourceProperties"], responses.url(), physical_id=orig.SAMPLE_ID)
-        assert _send(gone, responses)["Status"] == "SUCCESS"
+        assert orig.send(gone, responses)["Status"] == "SUCCESS"
         assert list(migrated.list()) == []
 
     def test_a_rollback_to_a_text_clockwork_reads_alike_stores_the_text(
@@ -245,7 +222,7 @@ class TestCronTimeKeepsTheOriginalsMeaning:
     ) -> None:
         original, _ = places
         sent = _update(original, responses.url(), CronTime="5/15 * * * *")
-        assert _send(sent, responses)["Status"] == "SUCCESS"
+        assert orig.send(sent, responses)["Status"] == "SUCCESS"
         back = orig.sample(
             "Update",
             sent["OldResourceProperties"],
@@ -253,7 +230,7 @@ class TestCronTimeKeepsTheOriginalsMeaning:
             physical_id=orig.SAMPLE_ID,
             old=sent["ResourceProperties"],
         )
-        answer = _send(back, responses)
+        answer = orig.send(back, responses)
         assert (answer["Status"], answer.get("Reason")) == ("SUCCESS", None), answer
         schedule = migrated.get(orig.SAMPLE_ID).schedule
         assert schedule.expression == "*/2 * * * *"
@@ -264,11 +241,11 @@ class TestCronTimeKeepsTheOriginalsMeaning:
     ) -> None:
         """The original never stored such a text: there is no meaning of its own to keep."""
         original, _ = places
-        answer = _send(_update(original, responses.url(), CronTime="0 25 * * *", Comment="x"), responses)
+        answer = orig.send(_update(original, responses.url(), CronTime="0 25 * * *", Comment="x"), responses)
         assert answer["Status"] == "FAILED"
         assert answer["Reason"] == "CronTime: '0 25 * * *': hour 25 is out of range 0-23"
         assert migrated.get(orig.SAMPLE_ID).version == 1
-        answer = _send(_update(original, responses.url(), CronTime="0 2 L * *"), responses)
+        answer = orig.send(_update(original, responses.url(), CronTime="0 2 L * *"), responses)
         assert (answer["Status"], answer.get("Reason")) == ("SUCCESS", None), answer
         schedule = migrated.get(orig.SAMPLE_ID).schedule
         assert schedule.expression == "0 2 L * *"
@@ -279,7 +256,7 @@ class TestCronTimeKeepsTheOriginalsMeaning:
     ) -> None:
         original, _ = places
         sent = _update(original, responses.url(), CronTime="0 2 L * *", Compatibility="Strict")
-        answer = _send(sent, responses)
+        answer = orig.send(sent, responses)
         assert (answer["Status"], answer.get("Reason")) == ("SUCCESS", None), answer
         assert migrated.get(orig.SAMPLE_ID).schedule.expression == "0 2 L * *"
 
@@ -287,7 +264,7 @@ class TestCronTimeKeepsTheOriginalsMeaning:
         self, places: tuple[str, str], migrated: DynamoDBStore, responses: ResponseServer
     ) -> None:
         original, _ = places
-        answer = _send(_update(original, responses.url(), CronTime="0 0 * * sun"), responses)
+        answer = orig.send(_update(original, responses.url(), CronTime="0 0 * * sun"), responses)
         assert answer["Status"] == "SUCCESS", answer
         assert answer["Reason"].startswith(
             "CronTime: '0 0 * * sun': aws-ecs-clockwork's worker never fired it (the worker's cron-parser "
@@ -300,7 +277,7 @@ class TestCronTimeKeepsTheOriginalsMeaning:
         self, places: tuple[str, str], responses: ResponseServer
     ) -> None:
         original, _ = places
-        answer = _send(
+        answer = orig.send(
             orig.sample("Create", orig.properties(original, CronTime="*/2 * * *"), responses.url()), responses
         )
         assert answer["Status"] == "FAILED"
@@ -342,7 +319,7 @@ class TestWhatTheMigrationDecided:
         )
         old = orig.properties(original, CronTime="5/15 * * * *")
         new = {**old, "Name": "Accruals"}
-        answer = _send(
+        answer = orig.send(
             orig.sample("Update", new, responses.url(), physical_id=orig.SAMPLE_ID, old=old), responses
         )
         assert answer["Status"] == "SUCCESS", answer
@@ -367,7 +344,7 @@ class TestWhatTheMigrationDecided:
             policies=Policies(missed_fires=MissedFires.SKIP),
         )
         sent = _update(original, responses.url(), CronTime="*/3 * * * *", LaunchType="FARGATE")
-        assert _send(sent, responses)["Status"] == "SUCCESS"
+        assert orig.send(sent, responses)["Status"] == "SUCCESS"
         schedule = store_in.get(orig.SAMPLE_ID).schedule
         params = thaw(schedule.target.params)
         assert (params["started_by"], params["handover"], params["launch_type"]) == (
@@ -383,7 +360,7 @@ class TestWhatTheMigrationDecided:
             physical_id=orig.SAMPLE_ID,
             old=sent["ResourceProperties"],
         )
-        assert _send(given, responses)["Status"] == "SUCCESS"
+        assert orig.send(given, responses)["Status"] == "SUCCESS"
         assert store_in.get(orig.SAMPLE_ID).schedule.policies.missed_fires is MissedFires.LATEST
 
 
@@ -393,7 +370,7 @@ class TestTheWarnings:
     ) -> None:
         original, _ = places
         sent = _update(original, responses.url(), TimeZon="Europe/Paris", **{"N" * 300: "x"})
-        answer = _send(sent, responses)
+        answer = orig.send(sent, responses)
         assert answer["Status"] == "SUCCESS", answer
         assert answer["Reason"].split("\n") == [
             "TimeZon: ignored: not a clockwork property (did you mean 'TimeZone'?); aws-ecs-clockwork "

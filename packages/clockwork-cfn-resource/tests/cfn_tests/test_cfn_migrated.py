@@ -9,7 +9,6 @@ that table. DynamoDB is moto's server; the answers go to a real local HTTP serve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import timedelta
 from typing import Any
@@ -24,33 +23,6 @@ from clockwork_dynamodb.store import DynamoDBStore
 from clockwork_dynamodb.testing.emulators import Backend, create_table, delete_table
 
 from . import original as orig
-
-
-def _send(sent: dict[str, Any], responses: ResponseServer) -> dict[str, Any]:
-    count = len(responses.received) + 1
-    handler(sent, LambdaContext(timeout=30))
-    received = responses.wait(count)
-    assert len(received) == count
-    return received[-1].document
-
-
-@pytest.fixture
-def places(moto: Backend, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
-    """(the original's table, the clockwork table it was migrated into), and the function's
-    variable saying so."""
-    with orig.tables(moto) as (original, target):
-        monkeypatch.setenv("CLOCKWORK_MIGRATED_TABLES", f"{original}={target}")
-        yield original, target
-
-
-@pytest.fixture
-def migrated(moto: Backend, places: tuple[str, str]) -> Iterator[DynamoDBStore]:
-    """The clockwork table, holding the sample's schedule as the original created it."""
-    original, target = places
-    orig.put_item(moto, original, orig.SAMPLE_ID, orig.properties(original), now=T0)
-    assert "1 created" in orig.run_migration(moto, original, target)
-    with closing(orig.open_store(moto, target)) as store:
-        yield store
 
 
 def _original_items(moto: Backend, original: str) -> list[dict[str, Any]]:
@@ -87,7 +59,7 @@ class TestTheOriginalsLifecycleOfAMigratedSchedule:
         url = responses.url()
 
         def answered(sent: dict[str, Any]) -> dict[str, Any]:
-            answer = _send(sent, responses)
+            answer = orig.send(sent, responses)
             assert (answer["Status"], answer["PhysicalResourceId"]) == ("SUCCESS", orig.SAMPLE_ID), answer
             assert [record.id for record in migrated.list()] == [orig.SAMPLE_ID]
             return answer
@@ -119,9 +91,9 @@ class TestTheOriginalsLifecycleOfAMigratedSchedule:
         assert migrated.get(orig.SAMPLE_ID).version == version
         assert migrated.runs(orig.SAMPLE_ID) == [run]
         delete = orig.sample("Delete", switched, url, physical_id=orig.SAMPLE_ID)
-        assert _send(delete, responses)["Status"] == "SUCCESS"
+        assert orig.send(delete, responses)["Status"] == "SUCCESS"
         assert list(migrated.list()) == []
-        again = _send(delete, responses)
+        again = orig.send(delete, responses)
         assert (again["Status"], again["PhysicalResourceId"]) == ("SUCCESS", orig.SAMPLE_ID)
         assert again["Reason"].startswith("nothing to delete: no schedule")
         # The original's table is only read by the migration.
@@ -134,7 +106,7 @@ class TestTheOriginalsLifecycleOfAMigratedSchedule:
         # The sample Delete's properties, as written (its CronTime is not the stored one):
         # a Delete needs only the place and the id.
         declared = orig.properties(original, CronTime="0 * * * 0,4-6")
-        answer = _send(
+        answer = orig.send(
             orig.sample("Delete", declared, responses.url(), physical_id=orig.SAMPLE_ID), responses
         )
         assert (answer["Status"], answer["PhysicalResourceId"]) == ("SUCCESS", orig.SAMPLE_ID), answer
@@ -146,7 +118,7 @@ class TestTheOriginalsLifecycleOfAMigratedSchedule:
     ) -> None:
         original, _ = places
         declared = {**orig.properties(original, CronTime="*/2 * * *"), "Comment": "every 2 minutes"}
-        answer = _send(
+        answer = orig.send(
             orig.sample("Delete", declared, responses.url(), physical_id=orig.SAMPLE_ID), responses
         )
         assert answer["Status"] == "SUCCESS", answer
@@ -165,14 +137,14 @@ class TestTheOriginalsLifecycleOfAMigratedSchedule:
                 sent = orig.sample(
                     "Update", orig.properties(elsewhere), responses.url(), physical_id=orig.SAMPLE_ID, old=old
                 )
-                moved = _send(sent, responses)
+                moved = orig.send(sent, responses)
                 assert moved["Status"] == "SUCCESS", moved
                 assert moved["PhysicalResourceId"] != orig.SAMPLE_ID
                 with closing(orig.open_store(moto, elsewhere)) as there:
                     assert [record.id for record in there.list()] == [moved["PhysicalResourceId"]]
                 # CloudFormation then deletes the old resource, with its old properties.
                 gone = orig.sample("Delete", old, responses.url(), physical_id=orig.SAMPLE_ID)
-                assert _send(gone, responses)["Status"] == "SUCCESS"
+                assert orig.send(gone, responses)["Status"] == "SUCCESS"
                 assert list(migrated.list()) == []
             finally:
                 delete_table(dynamodb, elsewhere)
@@ -188,11 +160,11 @@ class TestANewResourceOfAStackWrittenForTheOriginal:
         first, second = orig.properties(original), orig.properties(original, CronTime="*/3 * * * *")
         switched = orig.properties(target)
         create = orig.sample("Create", first, url)
-        created = _send(create, responses)
+        created = orig.send(create, responses)
         assert created["Status"] == "SUCCESS", created
         physical_id = created["PhysicalResourceId"]
         assert physical_id.startswith("cfn-stack-name-123456-")
-        assert _send(create, responses) == created
+        assert orig.send(create, responses) == created
         with closing(orig.open_store(moto, target)) as store:
             assert dict(store.get(physical_id).schedule.origin)["table"] == original
             for old, new in (
@@ -204,14 +176,14 @@ class TestANewResourceOfAStackWrittenForTheOriginal:
             ):
                 sent = orig.sample("Update", new, url, physical_id=physical_id, old=old)
                 for _ in range(2):
-                    answer = _send(sent, responses)
+                    answer = orig.send(sent, responses)
                     assert (answer["Status"], answer["PhysicalResourceId"]) == ("SUCCESS", physical_id), (
                         answer
                     )
                     assert [record.id for record in store.list()] == [physical_id]
             assert store.get(physical_id).schedule.expression == "*/2 * * * *"
             delete = orig.sample("Delete", switched, url, physical_id=physical_id)
-            assert _send(delete, responses)["Status"] == "SUCCESS"
+            assert orig.send(delete, responses)["Status"] == "SUCCESS"
             assert list(store.list()) == []
 
 
@@ -222,7 +194,7 @@ class TestAdoption:
         original, target = places
         old, new = orig.properties(original), orig.properties(target)
         sent = orig.sample("Update", new, responses.url(), physical_id=orig.SAMPLE_ID, old=old)
-        answer = _send(sent, responses)
+        answer = orig.send(sent, responses)
         assert (answer["Status"], answer["PhysicalResourceId"]) == ("SUCCESS", orig.SAMPLE_ID), answer
         origin = migrated.get(orig.SAMPLE_ID).schedule.origin
         assert (origin["kind"], origin["stack"], origin["table"]) == (
@@ -237,13 +209,13 @@ class TestAdoption:
         original, _ = places
         old, new = orig.properties(original), orig.properties(original, CronTime="*/3 * * * *")
         sent = orig.sample("Update", new, responses.url(), physical_id=orig.SAMPLE_ID, old=old)
-        assert _send(sent, responses)["Status"] == "SUCCESS"
+        assert orig.send(sent, responses)["Status"] == "SUCCESS"
         for theirs in (
             orig.sample("Update", old, responses.url(), physical_id=orig.SAMPLE_ID, old=new),
             orig.sample("Delete", new, responses.url(), physical_id=orig.SAMPLE_ID),
         ):
             theirs["StackId"] = theirs["StackId"].replace("stack/stack-name/", "stack/other-stack/")
-            answer = _send(theirs, responses)
+            answer = orig.send(theirs, responses)
             assert answer["Status"] == "FAILED"
             assert answer["Reason"] == (
                 f"PhysicalResourceId: schedule {orig.SAMPLE_ID!r} exists and was declared by resource "
@@ -258,7 +230,7 @@ class TestAdoption:
         old = orig.properties(original, CronTime="*/5 * * * *", TaskDefinitionArn="Other")
         new = orig.properties(original, CronTime="*/7 * * * *", TaskDefinitionArn="Other")
         sent = orig.sample("Update", new, responses.url(), physical_id=orig.SAMPLE_ID, old=old)
-        answer = _send(sent, responses)
+        answer = orig.send(sent, responses)
         assert answer["Status"] == "FAILED"
         assert answer["Reason"] == (
             f"PhysicalResourceId: schedule {orig.SAMPLE_ID!r} was migrated from table {original!r} with "
@@ -284,7 +256,7 @@ class TestAdoption:
             orig.sample("Update", declared, responses.url(), physical_id=orig.SAMPLE_ID, old=declared),
             orig.sample("Delete", declared, responses.url(), physical_id=orig.SAMPLE_ID),
         ):
-            answer = _send(sent, responses)
+            answer = orig.send(sent, responses)
             assert answer["Status"] == "FAILED"
             assert answer["Reason"] == (
                 f"PhysicalResourceId: schedule {orig.SAMPLE_ID!r} in {target!r} came from {original!r}, "
@@ -296,11 +268,11 @@ class TestAdoption:
         self, places: tuple[str, str], responses: ResponseServer
     ) -> None:
         original, target = places
-        created = _send(orig.sample("Create", orig.properties(target), responses.url()), responses)
+        created = orig.send(orig.sample("Create", orig.properties(target), responses.url()), responses)
         physical_id = created["PhysicalResourceId"]
         declared = orig.properties(original)
         sent = orig.sample("Delete", declared, responses.url(), physical_id=physical_id)
-        answer = _send(sent, responses)
+        answer = orig.send(sent, responses)
         assert answer["Status"] == "FAILED"
         assert answer["Reason"] == (
             f"PhysicalResourceId: schedule {physical_id!r} in {target!r} came from no original table, "
@@ -318,7 +290,7 @@ class TestAdoption:
         monkeypatch.delenv("CLOCKWORK_MIGRATED_TABLES")
         old, new = orig.properties(original), orig.properties(original, CronTime="*/3 * * * *")
         sent = orig.sample("Update", new, responses.url(), physical_id=orig.SAMPLE_ID, old=old)
-        answer = _send(sent, responses)
+        answer = orig.send(sent, responses)
         assert answer["Status"] == "FAILED"
         assert original in answer["Reason"]
         assert migrated.get(orig.SAMPLE_ID).version == 1
@@ -374,7 +346,7 @@ class TestTheVariable:
             orig.sample("Create", orig.properties(original), responses.url()),
             orig.sample("Delete", orig.properties(original), responses.url(), physical_id=orig.SAMPLE_ID),
         ):
-            answer = _send(sent, responses)
+            answer = orig.send(sent, responses)
             assert answer["Status"] == "FAILED"
             assert answer["Reason"].startswith(f"CLOCKWORK_MIGRATED_TABLES: {reason}")
         assert [record.version for record in migrated.list()] == [1]
