@@ -186,17 +186,19 @@ def allowed_resources(template: Template, action: str) -> set[str] | None:
     return per_action.get(action)
 
 
-#: Conditions an action's statement must carry (key -> the values it must be limited to).
-REQUIRED_CONDITIONS: dict[str, dict[str, list[str]]] = {
-    "ecs:RunTask": {"ecs:cluster": CLUSTERS},
-    "ecs:ListTasks": {"ecs:cluster": CLUSTERS},
-    "ecs:TagResource": {"ecs:CreateAction": ["RunTask"]},
-    "iam:PassRole": {"iam:PassedToService": ["ecs-tasks.amazonaws.com"]},
+#: Conditions an action's statement must carry: one of the alternatives, each a mapping of
+#: key -> the values it must be limited to.
+REQUIRED_CONDITIONS: dict[str, list[dict[str, list[str]]]] = {
+    "ecs:RunTask": [{"ecs:cluster": CLUSTERS}],
+    "ecs:ListTasks": [{"ecs:cluster": CLUSTERS}],
+    # Tags at launch only, or (a handover's) clockwork's own tag keys on an existing task.
+    "ecs:TagResource": [{"ecs:CreateAction": ["RunTask"]}, {"aws:TagKeys": ["clockwork:*"]}],
+    "iam:PassRole": [{"iam:PassedToService": ["ecs-tasks.amazonaws.com"]}],
 }
 
 
 def _condition_values(condition: Mapping[str, Any], key: str) -> list[str] | None:
-    for operator in ("StringEquals", "ArnEquals"):
+    for operator in ("StringEquals", "ArnEquals", "ForAllValues:StringLike"):
         if key in condition.get(operator, {}):
             return sorted(_listed(condition[operator][key]))
     return None
@@ -230,9 +232,16 @@ def statement_problems(where: str, statement: Mapping[str, Any], template: Templ
                 found.append(f"{where}: {action} on Resource '*'")
             elif resource not in allowed:
                 found.append(f"{where}: {action} on {resource!r}, wider than the parameters allow")
-        for key, values in REQUIRED_CONDITIONS.get(action, {}).items():
-            if _condition_values(condition, key) != sorted(values):
-                found.append(f"{where}: {action} without the condition {key} = {values}")
+        alternatives = REQUIRED_CONDITIONS.get(action, [])
+        if alternatives and not any(
+            all(_condition_values(condition, key) == sorted(values) for key, values in required.items())
+            for required in alternatives
+        ):
+            wanted = " or ".join(
+                ", ".join(f"{key} = {values}" for key, values in required.items())
+                for required in alternatives
+            )
+            found.append(f"{where}: {action} without the condition {wanted}")
     return found
 
 

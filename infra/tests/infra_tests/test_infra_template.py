@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from clockwork_dynamodb import schema
+from clockwork_ecs.fire import KEY_TAG, TAG_PREFIX
+from clockwork_ecs.handover import ADOPTED_TAG
 from clockwork_worker.http import is_loopback, parse_address
 
 from .templates import EXAMPLES, TEMPLATE, Template, load, policy_problems, widened
@@ -138,6 +140,17 @@ def test_every_iam_policy_grants_only_what_the_parameters_allow() -> None:
     assert policy_problems(load(TEMPLATE)) == []
 
 
+def test_a_handover_may_tag_existing_tasks_with_clockworks_keys_only_and_only_when_asked() -> None:
+    template = load(TEMPLATE)
+    policy = template["Resources"]["WorkerHandoverPolicy"]
+    assert policy["Condition"] == "HandsOver"
+    assert template["Parameters"]["HandoverFromOriginal"]["Default"] == "false"
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Condition"]["ForAllValues:StringLike"]["aws:TagKeys"] == [f"{TAG_PREFIX}*"]
+    assert ADOPTED_TAG.startswith(TAG_PREFIX)
+    assert KEY_TAG.startswith(TAG_PREFIX)
+
+
 def _set(sid: str, key: str, value: Any) -> Callable[[Template], None]:
     def change(template: Template) -> None:
         worker_statement(template, sid)[key] = value
@@ -157,6 +170,16 @@ def _table_resource(template: Template) -> None:
     }
 
 
+def _handover_condition(condition: dict[str, Any]) -> Callable[[Template], None]:
+    def change(template: Template) -> None:
+        statement = template["Resources"]["WorkerHandoverPolicy"]["Properties"]["PolicyDocument"][
+            "Statement"
+        ][0]
+        statement["Condition"] = condition
+
+    return change
+
+
 WIDENINGS: dict[str, Callable[[Template], None]] = {
     "any task definition": _set("RunTask", "Resource", "arn:aws:ecs:*:*:task-definition/*"),
     "run task in any cluster": _set("RunTask", "Condition", {}),
@@ -164,6 +187,10 @@ WIDENINGS: dict[str, Callable[[Template], None]] = {
         "TrackTasks", "Resource", {"Fn::Sub": "arn:aws:ecs:${AWS::Region}:${AWS::AccountId}:task/*"}
     ),
     "tagging outside RunTask": _set("TagAtLaunch", "Condition", {}),
+    "a handover tagging any key": _handover_condition({}),
+    "a handover tagging keys beyond clockwork's": _handover_condition(
+        {"ForAllValues:StringLike": {"aws:TagKeys": ["*"]}}
+    ),
     "pass any role": _set("PassTaskRoles", "Resource", "*"),
     "pass a role to any service": _set("PassTaskRoles", "Condition", {}),
     "an action wildcard": _set("TrackTasks", "Action", ["ecs:Describe*"]),

@@ -3,7 +3,7 @@
 As far as moto (5.x) goes: it creates stacks (Create only; no Update or Delete here) over
 HTTP from a separate ``moto.server`` process, and what it cannot do is pinned down here:
 
-* Of the clockwork stack's 14 resources it creates 10: the table, both log groups, the
+* Of the clockwork stack's 14 unconditional resources it creates 10: the table, both log groups, the
   three roles, the function, the cluster, the task definition and the service.
   ``AWS::Logs::MetricFilter`` and ``AWS::CloudWatch::Alarm`` have no moto model: moto logs
   "No Moto CloudFormation support" and skips them (the stack still reaches
@@ -188,7 +188,9 @@ def test_the_stack_is_created_but_for_the_types_moto_lacks(deployed: Deployed) -
     skipped = {name for name, r in resources.items() if r["Type"] in UNSUPPORTED}
     assert skipped == {"LaunchFailureMetric", "LatenessMetric", "LaunchFailureAlarm", "LatenessAlarm"}
     made = created(deployed.server, STACK)
-    assert set(made) == set(resources) - skipped
+    # WorkerHandoverPolicy exists only with HandoverFromOriginal=true (the default is false).
+    assert resources["WorkerHandoverPolicy"]["Condition"] == "HandsOver"
+    assert set(made) == set(resources) - skipped - {"WorkerHandoverPolicy"}
     assert {name: r["ResourceType"] for name, r in made.items()} == {
         name: resources[name]["Type"] for name in made
     }
