@@ -7,6 +7,8 @@ backed by LevelDB, stopped and restarted on the same port.
 
 from __future__ import annotations
 
+import socket
+import struct
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -161,3 +163,24 @@ class TestALostEndpoint:
                 assert store.get("nightly") == created
         finally:
             emulator.stop()
+
+
+def test_dynalite_outlives_a_client_that_hangs_up_mid_request(tmp_path: Path) -> None:
+    """A request cut off half-sent (a network cut, a killed worker) is the client's loss.
+
+    DynamoDB shrugs it off. dynalite, as published, throws from the request's error
+    handler and exits, and every test after the cut would then find the emulator gone.
+    """
+    emulator = dynalite(tmp_path / "dynalite.log")
+    emulator.start()
+    try:
+        with socket.create_connection(("127.0.0.1", emulator.port), timeout=5) as cut:
+            cut.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{")
+            time.sleep(0.2)
+            cut.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset
+        time.sleep(0.5)
+        assert emulator.process is not None
+        assert emulator.process.poll() is None, (tmp_path / "dynalite.log").read_text()[-500:]
+        create_table(Backend("dynalite", emulator.endpoint, emulator).client(), "clockwork-after-cut")
+    finally:
+        emulator.stop()

