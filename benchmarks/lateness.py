@@ -260,7 +260,7 @@ def run(quick: bool, work: Path) -> Part:
         f"- Goal: p50 <= {GOAL_P50_MS:.0f} ms and p99 <= {GOAL_P99_MS:.0f} ms at 100,000 schedules, with "
         "every fire launched. Anchors: EventBridge Scheduler fires anywhere within the scheduled minute "
         "(up to 60,000 ms); Kubernetes CronJob's controller starts jobs seconds late; the original "
-        "aws-ecs-clockwork scanned the table every 10 s.",
+        "aws-ecs-clockwork fires from in-process timers on the second and re-reads its table every 60 s.",
     ]
     if dynamo_firing < firing:
         part.notes.insert(
